@@ -1,0 +1,86 @@
+import type { Operation as PatchOperation } from 'fast-json-patch'
+import type { Decision } from '../engine/decide.js'
+import { violationText } from '../policy/render.js'
+import type { Finding } from '../policy/types.js'
+import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from './types.js'
+
+// Bounds on what one answer carries: the API server stores warnings and audit annotations with the request,
+// and truncates warnings it finds too long, so say less, clearly, rather than have the end cut off.
+const maxListed = 25
+const maxWarnings = 20
+const maxWarningLength = 256
+const maxAnnotationLength = 1024
+
+export function findingText(f: Finding): string {
+  return `${f.policy}: ${violationText(f)}`
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`
+}
+
+function listed(texts: string[], max: number): string[] {
+  if (texts.length <= max) return texts
+  return [...texts.slice(0, max), `... and ${texts.length - max} more`]
+}
+
+export function allowedResponse(uid: string): AdmissionResponse {
+  return { uid, allowed: true }
+}
+
+export function erroredResponse(uid: string, code: number, message: string): AdmissionResponse {
+  return { uid, allowed: false, status: { code, message } }
+}
+
+function warningsOf(findings: Finding[]): string[] {
+  const texts = findings.flatMap((f) => {
+    if (f.action === 'warn') return [findingText(f)]
+    if (f.action === 'deny' && f.preexisting) return [`${findingText(f)} (already present, unchanged by this update)`]
+    return []
+  })
+  return listed(texts, maxWarnings).map((w) => cut(w, maxWarningLength))
+}
+
+function auditAnnotationsOf(findings: Finding[]): Record<string, string> {
+  const byPolicy = new Map<string, string[]>()
+  for (const f of findings) {
+    if (f.action !== 'audit') continue
+    byPolicy.set(f.policy, [...(byPolicy.get(f.policy) ?? []), violationText(f)])
+  }
+  // Keys are policy ids (DNS-1123 labels); the API server prefixes them with the webhook's name.
+  return Object.fromEntries([...byPolicy].map(([id, texts]) => [id, cut(listed(texts, maxListed).join('; '), maxAnnotationLength)]))
+}
+
+function encodePatch(patch: PatchOperation[]): string {
+  return Buffer.from(JSON.stringify(patch)).toString('base64')
+}
+
+/** A decision as the API server wants it. Denials list every introduced violation, each with its field path. */
+export function decisionResponse(uid: string, decision: Decision): AdmissionResponse {
+  if (!decision.ok) return erroredResponse(uid, 500, `policy ${decision.policy} failed while evaluating the object: ${decision.message}`)
+  const response: AdmissionResponse = { uid, allowed: decision.allowed }
+  if (!decision.allowed) {
+    const denials = decision.findings.filter((f) => f.action === 'deny' && !f.preexisting)
+    response.status = {
+      code: 403,
+      reason: 'Forbidden',
+      message: listed(denials.map(findingText), maxListed).join('; '),
+      details: {
+        causes: denials.slice(0, maxListed).map((f) => ({ reason: f.type, field: f.path, message: findingText(f) })),
+      },
+    }
+  }
+  const warnings = warningsOf(decision.findings)
+  if (warnings.length > 0) response.warnings = warnings
+  const audit = auditAnnotationsOf(decision.findings)
+  if (Object.keys(audit).length > 0) response.auditAnnotations = audit
+  if (decision.allowed && decision.patch.length > 0) {
+    response.patchType = 'JSONPatch'
+    response.patch = encodePatch(decision.patch)
+  }
+  return response
+}
+
+export function reviewResponse(apiVersion: ReviewVersion, response: AdmissionResponse): AdmissionReviewResponse {
+  return { apiVersion, kind: 'AdmissionReview', response }
+}

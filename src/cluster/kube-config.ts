@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs'
+import { KubeConfig } from '@kubernetes/client-node'
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+/**
+ * `--kubeconfig PATH` loads that file; without it, the in-cluster service account when the pod has one;
+ * otherwise undefined: there is no cluster, and the webhook runs from manifests alone.
+ *
+ * `serviceAccountPrefix` exists for tests: client-node reads the service-account files from
+ * `${prefix}/var/run/secrets/...`.
+ */
+export function loadKubeConfig(path?: string, serviceAccountPrefix = ''): KubeConfig | undefined {
+  const kubeConfig = new KubeConfig()
+  if (path !== undefined) {
+    try {
+      kubeConfig.loadFromFile(path)
+    } catch (err) {
+      throw new Error(`Cannot load kubeconfig ${path}: ${(err as Error).message}`, { cause: err })
+    }
+    if (kubeConfig.getCurrentCluster() === null) {
+      throw new Error(`Cannot load kubeconfig ${path}: its current-context names no cluster`)
+    }
+    return kubeConfig
+  }
+  if (!existsSync(serviceAccountPrefix + SERVICE_ACCOUNT_TOKEN)) return undefined
+  // client-node would otherwise build the URL "https://undefined:undefined" and fail much later.
+  if (!process.env['KUBERNETES_SERVICE_HOST'] || !process.env['KUBERNETES_SERVICE_PORT']) {
+    throw new Error(
+      'A service-account token is mounted but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set; ' +
+        'pass --kubeconfig to say which cluster to use',
+    )
+  }
+  kubeConfig.loadFromCluster(serviceAccountPrefix)
+  return kubeConfig
+}

@@ -1,0 +1,139 @@
+import http from 'node:http'
+import https from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { KubeObject } from './context.js'
+import { isObject, withTypeMeta } from './kube-object.js'
+
+/** A non-2xx answer from the API server (or none at all: `statusCode` undefined), with its Status body. */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+    readonly status: KubeObject | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = 'KubeApiError'
+  }
+}
+
+class ContinueTokenExpired extends KubeApiError {}
+
+export interface ListResult {
+  items: KubeObject[]
+  /** the collection's resourceVersion: where a watch must start to miss nothing */
+  resourceVersion: string
+}
+
+export interface ListOptions {
+  signal?: AbortSignal
+  /** page size; the API server's own default page is 500 for kubectl, so that is ours too */
+  limit?: number
+  labelSelector?: string
+}
+
+/** A hung connection must not stall a relist forever; a minute is far beyond any healthy list. */
+const LIST_TIMEOUT_MS = 60_000
+/** A continue token expires after ~5 min (etcd compaction); restarting from scratch twice more is plenty. */
+const MAX_LIST_RESTARTS = 3
+
+/**
+ * Lists a whole collection, following `continue` tokens, and returns the items as the raw JSON the server
+ * sent. client-node's typed list calls would deserialise into model classes (Dates, dropped unknown fields),
+ * and policies must see what the API server stores.
+ */
+export async function listAll(kubeConfig: KubeConfig, path: string, options: ListOptions = {}): Promise<ListResult> {
+  for (let restart = 0; ; restart++) {
+    try {
+      return await listPages(kubeConfig, path, options)
+    } catch (err) {
+      if (!(err instanceof ContinueTokenExpired) || restart >= MAX_LIST_RESTARTS) throw err
+    }
+  }
+}
+
+async function listPages(kubeConfig: KubeConfig, path: string, options: ListOptions): Promise<ListResult> {
+  const items: KubeObject[] = []
+  let continueToken: string | undefined
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(options.limit ?? 500) })
+    if (options.labelSelector !== undefined) query.set('labelSelector', options.labelSelector)
+    if (continueToken !== undefined) query.set('continue', continueToken)
+    let page: KubeObject
+    try {
+      page = await getJson(kubeConfig, `${path}?${query.toString()}`, options.signal)
+    } catch (err) {
+      // Only a 410 on a continued page means "the snapshot is gone, start again"; on a first page it is real.
+      if (continueToken !== undefined && err instanceof KubeApiError && err.statusCode === 410) {
+        throw new ContinueTokenExpired(`list ${path}: continue token expired`, 410, err.status, { cause: err })
+      }
+      throw err
+    }
+    const metadata = isObject(page['metadata']) ? page['metadata'] : {}
+    const listKind = typeof page['kind'] === 'string' ? page['kind'] : ''
+    const apiVersion = typeof page['apiVersion'] === 'string' ? page['apiVersion'] : ''
+    const itemKind = listKind.endsWith('List') ? listKind.slice(0, -'List'.length) : listKind
+    const pageItems = Array.isArray(page['items']) ? page['items'] : []
+    for (const item of pageItems) {
+      if (isObject(item)) items.push(withTypeMeta(item, apiVersion, itemKind))
+    }
+    const next = metadata['continue']
+    if (typeof next === 'string' && next !== '') {
+      continueToken = next
+      continue
+    }
+    const resourceVersion = metadata['resourceVersion']
+    return { items, resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '' }
+  }
+}
+
+/** One GET with the kubeconfig's TLS settings and credentials (token, client certificate, auth plugins). */
+export async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, signal?: AbortSignal): Promise<KubeObject> {
+  const cluster = kubeConfig.getCurrentCluster()
+  if (cluster === null) throw new Error('The kubeconfig has no current cluster')
+  const url = new URL(cluster.server.replace(/\/+$/, '') + pathAndQuery)
+  const requestOptions: https.RequestOptions = {}
+  await kubeConfig.applyToHTTPSOptions(requestOptions)
+  const agent = requestOptions.agent
+  const timeout = AbortSignal.timeout(LIST_TIMEOUT_MS)
+  const requestSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+  const send = url.protocol === 'http:' ? http.request : https.request
+  try {
+    return await new Promise<KubeObject>((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          ...requestOptions,
+          method: 'GET',
+          headers: { ...requestOptions.headers, Accept: 'application/json' },
+          signal: requestSignal,
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('error', reject)
+          res.on('end', () => {
+            const statusCode = res.statusCode ?? 0
+            let body: unknown
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            } catch {
+              body = undefined
+            }
+            if (statusCode >= 200 && statusCode < 300 && isObject(body)) return resolve(body)
+            const status = isObject(body) ? body : undefined
+            const message = typeof status?.['message'] === 'string' ? status['message'] : `HTTP ${statusCode}`
+            reject(new KubeApiError(`GET ${url.pathname}: ${message}`, statusCode, status))
+          })
+        },
+      )
+      req.on('error', (err) =>
+        reject(new KubeApiError(`GET ${url.pathname}: ${err.message}`, undefined, undefined, { cause: err })),
+      )
+      req.end()
+    })
+  } finally {
+    // kubeConfig hands out a fresh agent per call; destroying it leaves no idle socket behind.
+    if (agent instanceof http.Agent) agent.destroy()
+  }
+}

@@ -1,0 +1,37 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
+import { kubernetesFormats } from './formats.js'
+import { ipAddress } from './keywords/ip-address.js'
+import { ipInCidrs, ipNotInCidrs } from './keywords/ip-cidrs.js'
+import { ipNotSpecial } from './keywords/ip-not-special.js'
+import { message } from './keywords/message.js'
+import { uniqueBy } from './keywords/unique-by.js'
+
+export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, message]
+
+/**
+ * The Ajv configuration, in one place. Policies are compiled by one validating instance; mutate policies need
+ * `useDefaults`, which Ajv only offers per instance, so they get a second one configured the same way.
+ * strictSchema catches misspelt keywords in policy files; strictTypes/strictRequired stay off because they
+ * reject ordinary partial schemas ("properties" without "type": "object") that policy authors write.
+ */
+export function createAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    strictTuples: false,
+    allowUnionTypes: true,
+    useDefaults: options.useDefaults ?? false,
+    passContext: true,
+    // $data lets a schema compare two fields of the object (endpointslice-target-ref: targetRef.namespace).
+    $data: true,
+    messages: true,
+  })
+  addFormats.default(ajv)
+  for (const [name, format] of Object.entries(kubernetesFormats)) ajv.addFormat(name, format)
+  for (const keyword of customKeywords) ajv.addKeyword(keyword)
+  return ajv
+}

@@ -1,0 +1,127 @@
+import type { Ajv2020 } from 'ajv/dist/2020.js'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import { GuardError } from '../errors.js'
+import { createAjv } from './ajv.js'
+import type { CompiledPolicy, PolicyDocument, PolicySet } from './types.js'
+
+export interface PolicySource {
+  /** shown in errors: the file the policy came from */
+  file: string
+  text: string
+}
+
+/** A policy that cannot be used, named by its file and the JSON pointer of the problem inside it. */
+export class PolicyLoadError extends GuardError {
+  readonly file: string
+  readonly pointer: string
+  constructor(file: string, pointer: string, problem: string) {
+    super('EG_POLICY_INVALID', file, pointer === '' ? '/' : pointer, problem)
+    this.file = file
+    this.pointer = pointer
+  }
+}
+
+const policyBaseUri = 'https://endpoint-guard.io/policies/'
+
+function lineOf(text: string, position: number): number {
+  return text.slice(0, position).split('\n').length
+}
+
+function parseJson(source: PolicySource): unknown {
+  try {
+    return JSON.parse(source.text)
+  } catch (err) {
+    const msg = (err as Error).message
+    const pos = /position (\d+)/.exec(msg)
+    const where = pos?.[1] === undefined ? '' : ` (line ${lineOf(source.text, Number(pos[1]))})`
+    throw new PolicyLoadError(source.file, '', `not valid JSON: ${msg}${where}`)
+  }
+}
+
+function metaProblem(errors: readonly ErrorObject[]): { pointer: string; message: string } {
+  // The deepest error is the most specific one; the ones above it only repeat that a branch failed.
+  const sorted = [...errors].sort((a, b) => b.instancePath.split('/').length - a.instancePath.split('/').length)
+  const first = sorted[0]
+  if (first === undefined) return { pointer: '', message: 'invalid policy' }
+  const p = first.params as Record<string, unknown>
+  let message = first.message ?? 'invalid'
+  if (first.keyword === 'additionalProperties') message = `unknown property "${String(p.additionalProperty)}"`
+  if (first.keyword === 'enum') message = `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  return { pointer: first.instancePath, message }
+}
+
+/** Where in the schema a named keyword first appears, so strict-mode errors can be pinned to a pointer. */
+function findKey(node: unknown, key: string, path = ''): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined
+  for (const [k, v] of Object.entries(node)) {
+    const here = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`
+    if (k === key) return here
+    const deeper = findKey(v, key, here)
+    if (deeper !== undefined) return deeper
+  }
+  return undefined
+}
+
+function compileProblem(err: unknown, schema: unknown): { pointer: string; message: string } {
+  const message = err instanceof Error ? err.message : String(err)
+  const atPath = /^#(\/\S*): (.*)$/s.exec(message)
+  if (atPath?.[1] !== undefined && atPath[2] !== undefined) return { pointer: `/schema${atPath[1]}`, message: atPath[2] }
+  const unknownKeyword = /unknown keyword: "([^"]+)"/.exec(message)
+  const ref = /can't resolve reference (\S+)/.exec(message)
+  const key = unknownKeyword?.[1] ?? (ref === null ? undefined : '$ref')
+  const found = key === undefined ? undefined : findKey(schema, key)
+  return { pointer: found === undefined ? '/schema' : `/schema${found}`, message }
+}
+
+/**
+ * Policy sources → a compiled, frozen PolicySet. Pure: the caller reads the files. Throws PolicyLoadError for the
+ * first unusable policy, so a set is either entirely usable or not used at all.
+ */
+export function compilePolicies(sources: readonly PolicySource[], metaSchema: object, label: string): PolicySet {
+  const validating = createAjv()
+  const mutating = createAjv({ useDefaults: true })
+  const checkPolicy = validating.compile(metaSchema)
+
+  const docs: Array<{ source: PolicySource; doc: PolicyDocument }> = []
+  const files = new Map<string, string>()
+  for (const source of sources) {
+    const json = parseJson(source)
+    if (!checkPolicy(json)) {
+      const { pointer, message } = metaProblem(checkPolicy.errors ?? [])
+      throw new PolicyLoadError(source.file, pointer, message)
+    }
+    const doc = json as unknown as PolicyDocument
+    const other = files.get(doc.id)
+    if (other !== undefined) throw new GuardError('EG_POLICY_DUPLICATE', source.file, doc.id, other)
+    files.set(doc.id, source.file)
+    docs.push({ source, doc })
+  }
+
+  // Every schema is registered before any is compiled, so policies can $ref each other's $defs by id.
+  for (const ajv of [validating, mutating]) {
+    for (const { source, doc } of docs) {
+      try {
+        ajv.addSchema({ $id: `${policyBaseUri}${doc.id}`, ...doc.schema })
+      } catch (err) {
+        const { pointer, message } = compileProblem(err, doc.schema)
+        throw new PolicyLoadError(source.file, pointer, message)
+      }
+    }
+  }
+
+  const policies: CompiledPolicy[] = docs.map(({ source, doc }) => {
+    const ajv: Ajv2020 = doc.action === 'mutate' ? mutating : validating
+    let validate: ValidateFunction
+    try {
+      const id = typeof doc.schema.$id === 'string' ? doc.schema.$id : `${policyBaseUri}${doc.id}`
+      const found = ajv.getSchema(id)
+      if (found === undefined) throw new Error(`schema ${id} was not registered`)
+      validate = found
+    } catch (err) {
+      const { pointer, message } = compileProblem(err, doc.schema)
+      throw new PolicyLoadError(source.file, pointer, message)
+    }
+    return Object.freeze({ id: doc.id, file: source.file, action: doc.action, document: doc, validate })
+  })
+  return Object.freeze({ policies: Object.freeze(policies), source: label })
+}

@@ -1,0 +1,23 @@
+import type { ErrorObject } from 'ajv'
+import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+
+/**
+ * Custom keywords report through the same ErrorObject shape as built-in ones, so one renderer turns both into
+ * messages. `detail` is the plain-words reason; `type` and `value` override what the renderer would infer.
+ */
+export interface KeywordErrorParams {
+  detail: string
+  type?: 'Invalid value' | 'Duplicate value' | 'Forbidden'
+  value?: unknown
+}
+
+export function keywordError(keyword: string, params: KeywordErrorParams, instancePath?: string): ErrorObject {
+  const err = { keyword, message: params.detail, params, schemaPath: '' } as unknown as ErrorObject
+  if (instancePath !== undefined) err.instancePath = instancePath
+  return err
+}
+
+export function setErrors(fn: DataValidateFunction, errors: ErrorObject[]): boolean {
+  fn.errors = errors
+  return errors.length === 0
+}

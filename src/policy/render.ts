@@ -1,0 +1,127 @@
+import type { ErrorObject } from 'ajv'
+import { formatReasons } from './formats.js'
+import type { KeywordErrorParams } from './keywords/keyword-error.js'
+import type { FindingType, Violation } from './types.js'
+
+// Long values are cut: messages must stay readable and warnings short (the API server truncates them).
+const maxValueLength = 80
+
+function decodePointer(pointer: string): string[] {
+  if (pointer === '') return []
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+/** `/spec/ports/1/name` → `spec.ports[1].name`; keys that are not identifiers use brackets, as kubectl does. */
+export function fieldPath(segments: string[]): string {
+  let out = ''
+  for (const s of segments) {
+    if (/^\d+$/.test(s)) out += `[${s}]`
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)) out += out === '' ? s : `.${s}`
+    else out += `[${s}]`
+  }
+  return out === '' ? '(object)' : out
+}
+
+export function displayValue(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    const cut = value.length > maxValueLength ? `${value.slice(0, maxValueLength)}...` : value
+    return JSON.stringify(cut)
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return undefined
+}
+
+/** The words a policy author chose for this node, if any. */
+function authoredMessage(err: ErrorObject): string | undefined {
+  const m = (err.parentSchema as { message?: unknown } | undefined)?.message
+  if (typeof m === 'string') return m
+  if (typeof m === 'object' && m !== null) {
+    const forKeyword = (m as Record<string, unknown>)[err.keyword]
+    if (typeof forKeyword === 'string') return forKeyword
+  }
+  return undefined
+}
+
+const quoteList = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ')
+
+function builtinReason(err: ErrorObject): { type: FindingType; detail: string } {
+  const p = err.params as Record<string, unknown>
+  switch (err.keyword) {
+    case 'required':
+      return { type: 'Required value', detail: 'must be set' }
+    case 'enum':
+      return { type: 'Unsupported value', detail: `supported values: ${quoteList(p.allowedValues as unknown[])}` }
+    case 'const':
+      return { type: 'Unsupported value', detail: `must be ${JSON.stringify(p.allowedValue)}` }
+    case 'not':
+      return { type: 'Forbidden', detail: 'is not allowed here' }
+    case 'additionalProperties':
+    case 'unevaluatedProperties':
+      return { type: 'Forbidden', detail: 'is not an allowed field' }
+    case 'maxItems':
+    case 'maxProperties':
+      return { type: 'Too many', detail: `must have at most ${String(p.limit)} items` }
+    case 'minimum':
+      return { type: 'Invalid value', detail: `must be at least ${String(p.limit)}` }
+    case 'maximum':
+      return { type: 'Invalid value', detail: `must be at most ${String(p.limit)}` }
+    case 'format':
+      return { type: 'Invalid value', detail: formatReasons[String(p.format)] ?? `must be a valid ${String(p.format)}` }
+    case 'type':
+      return { type: 'Invalid value', detail: `must be of type ${String(p.type)}` }
+    default:
+      return { type: 'Invalid value', detail: err.message ?? `fails ${err.keyword}` }
+  }
+}
+
+// Wrappers whose failure is fully explained by the errors beneath them, or that only repeat them.
+const wrapperKeywords = new Set(['if', 'then', 'else', 'allOf', 'propertyNames', '$ref', 'contains'])
+const compositeKeywords = new Set(['anyOf', 'oneOf'])
+
+/**
+ * Ajv errors → violations: one per offending value, with the Kubernetes-style field path. Errors under a failed
+ * anyOf/oneOf are dropped in favour of that keyword's own (authored) message: the branches are alternatives,
+ * and listing each branch's complaint confuses more than it helps.
+ */
+export function renderErrors(errors: readonly ErrorObject[]): Violation[] {
+  const composites = errors.filter((e) => compositeKeywords.has(e.keyword)).map((e) => `${e.schemaPath}/`)
+  const out: Violation[] = []
+  const seen = new Set<string>()
+  for (const err of errors) {
+    if (wrapperKeywords.has(err.keyword)) continue
+    if (composites.some((prefix) => err.schemaPath.startsWith(prefix))) continue
+    const v = toViolation(err)
+    const key = `${v.path}\u0000${v.type}\u0000${v.detail}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(v)
+  }
+  return out
+}
+
+function toViolation(err: ErrorObject): Violation {
+  const segments = decodePointer(err.instancePath)
+  const p = err.params as Record<string, unknown>
+  if (err.keyword === 'required') segments.push(String(p.missingProperty))
+  if (err.keyword === 'additionalProperties') segments.push(String(p.additionalProperty))
+  if (err.keyword === 'unevaluatedProperties') segments.push(String(p.unevaluatedProperty))
+  if (err.propertyName !== undefined) segments.push(err.propertyName)
+
+  const custom = 'detail' in p ? (p as unknown as KeywordErrorParams) : undefined
+  const inferred = custom === undefined ? builtinReason(err) : { type: custom.type ?? 'Invalid value', detail: custom.detail }
+  // "{default}" in an authored message stands for the reason endpoint-guard would have given.
+  const detail = authoredMessage(err)?.replace('{default}', inferred.detail) ?? inferred.detail
+  let value: string | undefined
+  if (custom !== undefined && 'value' in custom) value = displayValue(custom.value)
+  else if (err.propertyName !== undefined) value = displayValue(err.propertyName)
+  else if (err.keyword === 'maxItems' && Array.isArray(err.data)) value = String(err.data.length)
+  else if (err.keyword !== 'required' && err.keyword !== 'additionalProperties') value = displayValue(err.data)
+  const violation: Violation = { path: fieldPath(segments), type: inferred.type, detail }
+  if (value !== undefined) violation.value = value
+  return violation
+}
+
+/** `spec.ports[1].name: Duplicate value: "http": name must be unique` */
+export function violationText(v: Violation): string {
+  return v.value === undefined ? `${v.path}: ${v.type}: ${v.detail}` : `${v.path}: ${v.type}: ${v.value}: ${v.detail}`
+}

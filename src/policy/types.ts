@@ -1,0 +1,67 @@
+import type { ValidateFunction } from 'ajv'
+import type { Operation } from '../admission/types.js'
+
+export type Action = 'deny' | 'warn' | 'audit' | 'mutate'
+export const validatingActions: readonly Action[] = ['deny', 'warn', 'audit']
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>
+}
+
+/** A policy file as written by a policy author (after meta-schema validation). */
+export interface PolicyDocument {
+  id: string
+  description: string
+  action: Action
+  match: {
+    kinds: string[]
+    operations?: Operation[]
+    subresources?: string[]
+    namespaces?: string[]
+    namespaceSelector?: LabelSelector
+    objectSelector?: LabelSelector
+  }
+  exclude?: { namespaces?: string[]; users?: string[]; groups?: string[] }
+  schema: Record<string, unknown>
+}
+
+export interface CompiledPolicy {
+  readonly id: string
+  readonly file: string
+  readonly action: Action
+  readonly document: PolicyDocument
+  readonly validate: ValidateFunction
+}
+
+export interface PolicySet {
+  readonly policies: readonly CompiledPolicy[]
+  readonly source: string
+}
+
+/**
+ * One reason an object fails a policy, as data; `render` turns it into the words users read.
+ * `type` follows the Kubernetes field-error vocabulary so messages read like the API server's own.
+ */
+export type FindingType =
+  | 'Invalid value'
+  | 'Unsupported value'
+  | 'Duplicate value'
+  | 'Required value'
+  | 'Forbidden'
+  | 'Too many'
+
+export interface Violation {
+  path: string
+  type: FindingType
+  /** the offending value, already rendered for display (quoted string, number), when there is one */
+  value?: string
+  detail: string
+}
+
+export interface Finding extends Violation {
+  policy: string
+  action: Action
+  /** an UPDATE left this violation as it was in oldObject, so it is reported but does not deny */
+  preexisting: boolean
+}
