@@ -36,6 +36,13 @@ function describeType(v: unknown): string {
   return `a ${typeof v}`
 }
 
+/** Where JSON.parse gave up, without the snippet of the body that Node puts in its message: never echo input. */
+function jsonErrorWhere(message: string): string {
+  const position = /position (\d+)/.exec(message)
+  if (position !== null) return `syntax error at position ${position[1]}`
+  return /end of JSON input/.test(message) ? 'the body ends inside a JSON value' : 'syntax error'
+}
+
 /** body → AdmissionRequest, or the reason it is not one. Pure: no I/O, never throws. */
 export function decodeReview(body: string | undefined): DecodedReview | DecodeFailure {
   if (body === undefined || body.trim() === '') return { ok: false, error: guardError('EG_BODY_EMPTY') }
@@ -43,7 +50,7 @@ export function decodeReview(body: string | undefined): DecodedReview | DecodeFa
   try {
     parsed = JSON.parse(body)
   } catch (err) {
-    return { ok: false, error: guardError('EG_BODY_NOT_JSON', (err as Error).message) }
+    return { ok: false, error: guardError('EG_BODY_NOT_JSON', jsonErrorWhere((err as Error).message)) }
   }
   return decodeParsedReview(parsed)
 }

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino'
+import { parseServeConfig, serveSettings, type SettingName } from '../config.js'
+import { describeError } from '../errors.js'
+import { createLogger } from '../log.js'
+import { startServer } from '../server/serve.js'
+
+/** `endpoint-guard serve`: start, then on SIGTERM/SIGINT shut down within --shutdown-timeout. */
+export async function runServe(flags: Partial<Record<SettingName, string>>, env: NodeJS.ProcessEnv): Promise<void> {
+  const config = parseServeConfig(flags, env)
+  const logger: Logger = createLogger(config.logLevel)
+  let server
+  try {
+    server = await startServer(config, logger)
+  } catch (err) {
+    logger.fatal({ err: describeError(err) }, `cannot start: ${describeError(err)}`)
+    logger.flush()
+    process.exitCode = 1
+    return
+  }
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests, closing idle connections')
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeout }, 'shutdown took too long; exiting with requests still open')
+      logger.flush()
+      process.exit(1)
+    }, config.shutdownTimeout)
+    deadline.unref()
+    server.close().then(
+      () => {
+        logger.info('shut down')
+        logger.flush()
+        process.exit(0)
+      },
+      (err: unknown) => {
+        logger.error({ err: describeError(err) }, 'error during shutdown')
+        logger.flush()
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+export { serveSettings }

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander'
+import { buildProgram } from './cli/program.js'
+import { describeError, isGuardError } from './errors.js'
+
+const program = buildProgram({
+  stdout: (s) => process.stdout.write(`${s}\n`),
+  stderr: (s) => process.stderr.write(`${s}\n`),
+  stdin: process.stdin,
+  env: process.env,
+  setExitCode: (code) => {
+    process.exitCode = code
+  },
+})
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with code 0; usage errors with 1, which the contract makes 2.
+    process.exitCode = err.exitCode === 0 ? 0 : 2
+  } else {
+    process.stderr.write(`endpoint-guard: ${describeError(err)}\n`)
+    process.exitCode = isGuardError(err) && err.code === 'EG_CONFIG' ? 2 : 1
+  }
+}
