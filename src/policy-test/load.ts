@@ -1,0 +1,43 @@
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parse } from 'yaml'
+import { bundledPaths } from '../paths.js'
+import { suiteProblems, type PolicyTestSuite } from './run.js'
+
+export const bundledSuitesDir = path.join(bundledPaths.packageRoot, 'schemas', 'policy-tests')
+const suiteSchemaFile = path.join(bundledPaths.packageRoot, 'schemas', 'policy-test.schema.json')
+
+export type LoadedSuite = { file: string; suite: PolicyTestSuite } | { file: string; problems: string[] }
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  const nested = await Promise.all(
+    entries
+      .filter((e) => !e.name.startsWith('.'))
+      .map(async (e) => {
+        const full = path.join(dir, e.name)
+        if (e.isDirectory()) return filesUnder(full)
+        return /\.(json|ya?ml)$/.test(e.name) ? [full] : []
+      }),
+  )
+  return nested.flat().sort()
+}
+
+/** Every suite file (.json, .yaml, .yml) under `dir`, parsed and checked against the suite schema. */
+export async function loadSuites(dir: string = bundledSuitesDir): Promise<LoadedSuite[]> {
+  const schema = JSON.parse(await readFile(suiteSchemaFile, 'utf8')) as object
+  const files = await filesUnder(dir)
+  return Promise.all(
+    files.map(async (file): Promise<LoadedSuite> => {
+      let data: unknown
+      try {
+        const text = await readFile(file, 'utf8')
+        data = file.endsWith('.json') ? JSON.parse(text) : parse(text)
+      } catch (err) {
+        return { file, problems: [`cannot parse: ${(err as Error).message}`] }
+      }
+      const problems = suiteProblems(schema, data)
+      return problems.length > 0 ? { file, problems } : { file, suite: data as PolicyTestSuite }
+    }),
+  )
+}
