@@ -1,0 +1,136 @@
+import path from 'node:path'
+import t from 'tap'
+import { loadPolicies } from '../../src/policy/load.js'
+import type { CompiledPolicy, PolicySet } from '../../src/policy/types.js'
+import { capturingLogger, testApp, testLimits } from '../support/app.js'
+import { fixturesDir, readJson } from '../support/fixtures.js'
+
+const reviews = path.join(fixturesDir, 'reviews')
+const json = { 'content-type': 'application/json' }
+
+t.test('the wire contract for bad input: exact status and body', async (t) => {
+  const app = testApp(await loadPolicies())
+  t.teardown(() => app.close())
+  const cases: Array<{ name: string; headers?: Record<string, string>; payload?: string; status: number; body: object }> = [
+    {
+      name: 'empty body',
+      headers: json,
+      payload: '',
+      status: 400,
+      body: { statusCode: 400, code: 'EG_BODY_EMPTY', error: 'Bad Request', message: 'The request body is empty; expected an AdmissionReview JSON object.' },
+    },
+    {
+      name: 'malformed JSON',
+      headers: json,
+      payload: '{"apiVersion": ',
+      status: 400,
+      body: { statusCode: 400, code: 'EG_BODY_NOT_JSON', error: 'Bad Request', message: 'The request body is not valid JSON: the body ends inside a JSON value.' },
+    },
+    {
+      name: 'wrong content type',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{}',
+      status: 415,
+      body: { statusCode: 415, code: 'EG_CONTENT_TYPE', error: 'Unsupported Media Type', message: 'Unsupported content type "text/plain"; send application/json.' },
+    },
+    {
+      name: 'oversized body',
+      headers: json,
+      payload: `{"pad":"${'x'.repeat(testLimits.bodyLimit)}"}`,
+      status: 413,
+      body: { statusCode: 413, code: 'EG_BODY_TOO_LARGE', error: 'Payload Too Large', message: `The request body is larger than the limit of ${testLimits.bodyLimit} bytes (--body-limit).` },
+    },
+    {
+      name: 'not an AdmissionReview',
+      headers: json,
+      payload: '{"kind":"Pod","apiVersion":"v1"}',
+      status: 400,
+      body: { statusCode: 400, code: 'EG_NOT_ADMISSION_REVIEW', error: 'Bad Request', message: 'The body is not an AdmissionReview: kind must be "AdmissionReview".' },
+    },
+    {
+      name: 'missing uid',
+      headers: json,
+      payload: JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: { kind: 'Service' } } }),
+      status: 400,
+      body: { statusCode: 400, code: 'EG_NO_UID', error: 'Bad Request', message: 'The AdmissionReview has no request.uid, so no answer can be matched to it.' },
+    },
+  ]
+  for (const c of cases) {
+    const res = await app.inject({ method: 'POST', url: '/validate', ...(c.headers ? { headers: c.headers } : {}), ...(c.payload === undefined ? {} : { payload: c.payload }) })
+    t.equal(res.statusCode, c.status, `${c.name}: status`)
+    t.same(res.json(), c.body, `${c.name}: body`)
+    t.notMatch(res.body, /"allowed":\s*true/, `${c.name}: never an allow`)
+  }
+  const notFound = await app.inject({ method: 'GET', url: '/validate' })
+  t.equal(notFound.statusCode, 404)
+  t.equal(notFound.json().code, 'EG_NOT_FOUND')
+})
+
+t.test('a readable uid with an unusable request gets an errored AdmissionReview (HTTP 200, allowed false)', async (t) => {
+  const app = testApp(await loadPolicies())
+  t.teardown(() => app.close())
+  const payload = JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'u-9', kind: { kind: 'Service' }, resource: { resource: 'services' }, operation: 'CREATE' } })
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: json, payload })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), {
+    apiVersion: 'admission.k8s.io/v1beta1',
+    kind: 'AdmissionReview',
+    response: { uid: 'u-9', allowed: false, status: { code: 400, message: 'The AdmissionReview request cannot be evaluated: request.object must be an object for CREATE.' } },
+  })
+})
+
+t.test('a policy that throws gives an errored answer, never an allow', async (t) => {
+  const real = await loadPolicies()
+  const base = real.policies.find((p) => p.id === 'service-ports') as CompiledPolicy
+  const throwing = Object.assign(() => {
+    throw new Error('boom')
+  }, { errors: null }) as unknown as CompiledPolicy['validate']
+  const broken: PolicySet = { source: 'test', policies: [{ ...base, id: 'exploding', validate: throwing }] }
+  const app = testApp(broken)
+  t.teardown(() => app.close())
+  const body = readJson<{ request: { uid: string } }>(path.join(reviews, 'pepr-service-create.review.json'))
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: JSON.stringify(body) })
+  t.equal(res.statusCode, 200)
+  const response = res.json().response
+  t.equal(response.uid, body.request.uid)
+  t.equal(response.allowed, false)
+  t.equal(response.status.code, 500)
+  t.match(response.status.message, /policy exploding failed while evaluating the object: boom/)
+})
+
+t.test('a denial over the wire, with one log line carrying the decision and no object body', async (t) => {
+  const { logger, lines } = capturingLogger()
+  const app = testApp(await loadPolicies(), { logger })
+  t.teardown(() => app.close())
+  const body = readJson(path.join(reviews, 'slice-metadata-injection.review.json'))
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: JSON.stringify(body) })
+  t.equal(res.statusCode, 200)
+  const response = res.json().response
+  t.equal(response.allowed, false)
+  t.equal(response.status.code, 403)
+  t.match(response.status.message, 'endpointslice-addresses: endpoints[0].addresses[0]: Invalid value: "169.254.169.254": must not be a link-local address')
+  const admission = lines().filter((l) => l.msg === 'admission')
+  t.equal(admission.length, 1)
+  t.match(admission[0], {
+    uid: '7a2b0000-0004-4d3e-8f00-000000000004',
+    kind: 'EndpointSlice',
+    namespace: 'default',
+    name: 'evil-slice',
+    operation: 'CREATE',
+    user: 'mallory',
+    decision: 'denied',
+    webhook: 'validate',
+  })
+  t.type(admission[0]?.durationMs, 'number')
+  t.notMatch(JSON.stringify(admission[0]), /169\.254\.169\.254/, 'no object content at info level')
+})
+
+t.test('/validate never patches and /mutate never denies', async (t) => {
+  const app = testApp(await loadPolicies())
+  t.teardown(() => app.close())
+  const body = JSON.stringify(readJson(path.join(reviews, 'slice-metadata-injection.review.json')))
+  const mutate = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: body })
+  t.equal(mutate.json().response.allowed, true, 'validation is /validate’s job')
+  const validate = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: body })
+  t.equal(validate.json().response.patch, undefined)
+})
