@@ -3,8 +3,9 @@ import { emptyContext } from '../cluster/context.js'
 import { loadContextFile } from '../cluster/static-context.js'
 import { envName, serveSettings, type SettingName } from '../config.js'
 import { describeError } from '../errors.js'
-import { readInput, runReview } from './review.js'
-import { runServe } from './serve.js'
+import { registerAudit } from './audit.js'
+import { registerCheck } from './check.js'
+import { registerTest } from './test-command.js'
 
 export interface Io {
   stdout: (s: string) => void
@@ -37,6 +38,8 @@ export function buildProgram(io: Io): Command {
       const value = opts[camel(serveSettings[key].flag)]
       if (value !== undefined) flags[key] = value
     }
+    // Loaded on use: the server's modules (fastify, client-node) take seconds, which check and test must not pay.
+    const { runServe } = await import('./serve.js')
     await runServe(flags, io.env)
   })
 
@@ -48,6 +51,7 @@ export function buildProgram(io: Io): Command {
     .option('--mutate', 'answer as POST /mutate would (default: /validate)')
     .option('--namespaces <file>', 'Namespace and Service manifests giving cluster context')
     .action(async (file: string | undefined, opts: { policies?: string; mutate?: boolean; namespaces?: string }) => {
+      const { readInput, runReview } = await import('./review.js')
       let text: string
       try {
         text = await readInput(file, io.stdin)
@@ -60,5 +64,8 @@ export function buildProgram(io: Io): Command {
       const options = { webhook: opts.mutate === true ? ('mutate' as const) : ('validate' as const), context }
       io.setExitCode(await runReview(text, opts.policies === undefined ? options : { ...options, policies: opts.policies }, io.stdout))
     })
+  registerCheck(program, io)
+  registerTest(program, io)
+  registerAudit(program, io)
   return program
 }

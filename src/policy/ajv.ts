@@ -5,9 +5,10 @@ import { ipAddress } from './keywords/ip-address.js'
 import { ipInCidrs, ipNotInCidrs } from './keywords/ip-cidrs.js'
 import { ipNotSpecial } from './keywords/ip-not-special.js'
 import { message } from './keywords/message.js'
+import { service } from './keywords/service.js'
 import { uniqueBy } from './keywords/unique-by.js'
 
-export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, message]
+export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, service, message]
 
 /**
  * The Ajv configuration, in one place. Policies are compiled by one validating instance; mutate policies need

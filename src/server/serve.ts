@@ -36,14 +36,23 @@ async function tlsMaterial(config: ServeConfig, logger: Logger): Promise<{ tls: 
   return { tls, caFile: config.generatedCaFile }
 }
 
-async function clusterContext(config: ServeConfig, logger: Logger): Promise<{ context: ClusterContext; live?: LiveContext }> {
+async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ context: ClusterContext; live?: LiveContext }> {
   if (config.namespaces !== undefined) return { context: await loadContextFile(config.namespaces) }
   const kubeConfig = loadKubeConfig(config.kubeconfig)
   if (kubeConfig === undefined) {
     logger.info('no kubeconfig and not in a cluster: namespace labels and Services are unknown (use --namespaces FILE)')
     return { context: emptyContext }
   }
-  const live = startLiveContext({ kubeConfig, logger })
+  const live = startLiveContext({
+    kubeConfig,
+    logger,
+    onStateChange: (state) => {
+      metrics.clusterCacheSynced.set({ cache: 'namespaces' }, state.namespaces === 'synced' ? 1 : 0)
+      metrics.clusterCacheSynced.set({ cache: 'services' }, state.services === 'synced' ? 1 : 0)
+      metrics.clusterOutages.set(state.outages)
+    },
+  })
+  for (const cache of ['namespaces', 'services']) metrics.clusterCacheSynced.set({ cache }, 0)
   return { context: live, live }
 }
 
@@ -59,7 +68,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
 
   const { tls, caFile } = await tlsMaterial(config, logger)
   metrics.certificateExpiry.set(Math.floor(tls.notAfter.getTime() / 1000))
-  const { context, live } = await clusterContext(config, logger)
+  const { context, live } = await clusterContext(config, logger, metrics)
 
   let shuttingDown = false
   const state: AdmissionState = { policies: () => policies, cluster: () => context }

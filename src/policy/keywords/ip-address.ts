@@ -10,17 +10,20 @@ export const ipAddress: KeywordDefinition = {
   schemaType: 'string',
   metaSchema: { enum: ['IPv4', 'IPv6', 'any'] },
   errors: true,
-  compile(family: 'IPv4' | 'IPv6' | 'any') {
+  compile(family: 'IPv4' | 'IPv6' | 'any', parentSchema: Record<string, unknown>) {
     const expected = family === 'any' ? 'an IP address' : `an ${family} address`
     const validate: DataValidateFunction = (data: string) => {
       const ip = parseIp(data)
-      if (!ip.ok) return setErrors(validate, [keywordError('ipAddress', { detail: `${ip.reason}` })])
-      if (family === 'any' || ip.family === family) return setErrors(validate, [])
-      // ::ffff:a.b.c.d is IPv4 traffic in IPv6 clothing; Kubernetes rejects it as an IPv6 endpoint.
-      const detail = isIpv4Mapped(ip.address)
+      if (!ip.ok) return setErrors(validate, [keywordError('ipAddress', { detail: `${ip.reason}` })], parentSchema)
+      // ::ffff:a.b.c.d is IPv4 traffic in IPv6 clothing: Kubernetes (net.ParseIP + To4) does not count it as an
+      // IPv6 address, and it is not an IPv4 address either, so it belongs to neither family (only "any" accepts
+      // it). Checking ip.family alone let it through as an address of an IPv6 EndpointSlice.
+      const mapped = isIpv4Mapped(ip.address)
+      if (family === 'any' || (ip.family === family && !mapped)) return setErrors(validate, [])
+      const detail = mapped
         ? `must be ${expected}, not an IPv4-mapped IPv6 address`
         : `must be ${expected}`
-      return setErrors(validate, [keywordError('ipAddress', { detail })])
+      return setErrors(validate, [keywordError('ipAddress', { detail })], parentSchema)
     }
     return validate
   },

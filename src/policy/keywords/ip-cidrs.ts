@@ -28,13 +28,13 @@ function cidrKeyword(keyword: 'ipInCidrs' | 'ipNotInCidrs'): KeywordDefinition {
       const shown = cidrs.length === 0 ? 'none' : cidrs.map((c) => c.text).join(', ')
       const validate: DataValidateFunction = (data: string) => {
         const ip = parseIp(data)
-        if (!ip.ok) return setErrors(validate, invalidIpUnlessChecked(keyword, ip.reason, parentSchema))
+        if (!ip.ok) return setErrors(validate, invalidIpUnlessChecked(keyword, ip.reason, parentSchema), parentSchema)
         const hit = cidrs.find((c) => cidrContains(c, ip.address))
         if (wantInside && hit === undefined) {
-          return setErrors(validate, [keywordError(keyword, { detail: `must be inside the allowed CIDRs (${shown})` })])
+          return setErrors(validate, [keywordError(keyword, { detail: `must be inside the allowed CIDRs (${shown})` })], parentSchema)
         }
         if (!wantInside && hit !== undefined) {
-          return setErrors(validate, [keywordError(keyword, { detail: `must not be inside the forbidden CIDR ${hit.text}` })])
+          return setErrors(validate, [keywordError(keyword, { detail: `must not be inside the forbidden CIDR ${hit.text}` })], parentSchema)
         }
         return setErrors(validate, [])
       }

@@ -18,12 +18,12 @@ export const ipNotSpecial: KeywordDefinition = {
     const checked = new Set(forbidden)
     const validate: DataValidateFunction = (data: string) => {
       const ip = parseIp(data)
-      if (!ip.ok) return setErrors(validate, invalidIpUnlessChecked('ipNotSpecial', ip.reason, parentSchema))
+      if (!ip.ok) return setErrors(validate, invalidIpUnlessChecked('ipNotSpecial', ip.reason, parentSchema), parentSchema)
       const range = specialRangeOf(ip.address)
       if (range === undefined || !checked.has(range)) return setErrors(validate, [])
       const { v4, v6, words } = specialRanges[range]
       const cidr = effectiveAddress(ip.address).kind() === 'ipv4' ? v4 : v6
-      return setErrors(validate, [keywordError('ipNotSpecial', { detail: `must not be ${words} (${cidr})` })])
+      return setErrors(validate, [keywordError('ipNotSpecial', { detail: `must not be ${words} (${cidr})` })], parentSchema)
     }
     return validate
   },

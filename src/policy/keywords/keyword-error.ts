@@ -17,7 +17,13 @@ export function keywordError(keyword: string, params: KeywordErrorParams, instan
   return err
 }
 
-export function setErrors(fn: DataValidateFunction, errors: ErrorObject[]): boolean {
+/**
+ * Ajv does not set `parentSchema` on errors that a compiled keyword reports (only on its own errors), so the
+ * keyword passes it here: the renderer reads the `message` annotation of the schema node from it, and without
+ * it `"message": {"ipInCidrs": "..."}` would be silently ignored for custom keywords.
+ */
+export function setErrors(fn: DataValidateFunction, errors: ErrorObject[], parentSchema?: object): boolean {
+  if (parentSchema !== undefined) for (const err of errors) err.parentSchema = parentSchema
   fn.errors = errors
   return errors.length === 0
 }

@@ -30,7 +30,7 @@ export const uniqueBy: KeywordDefinition = {
     ],
   },
   errors: true,
-  compile(schema: UniqueBySchema) {
+  compile(schema: UniqueBySchema, parentSchema: Record<string, unknown>) {
     const fields = typeof schema === 'string' ? [schema] : schema.fields
     const defaults = typeof schema === 'string' ? {} : (schema.defaults ?? {})
     const single = fields.length === 1 ? fields[0] : undefined
@@ -53,7 +53,7 @@ export const uniqueBy: KeywordDefinition = {
         const detail = single === undefined ? `(${fields.join(', ')}) must be unique` : `${single} must be unique`
         errors.push(keywordError('uniqueBy', { detail, type: 'Duplicate value', value }, path))
       }
-      return setErrors(validate, errors)
+      return setErrors(validate, errors, parentSchema)
     }
     return validate
   },

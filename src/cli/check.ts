@@ -1,0 +1,194 @@
+/**
+ * `endpoint-guard check [PATH... | -]`: the policies, offline, on manifests. Each Service, EndpointSlice and
+ * Endpoints is evaluated as the CREATE request the API server would send; decisions come from the same core
+ * (`decide`) as `serve`. Two passes keep memory flat: the first collects only the Namespaces and Services (the
+ * cluster context the cross-resource rules need), the second evaluates each document and prints its result
+ * before reading the next file.
+ */
+import { Option, type Command } from 'commander'
+import jsonPatch from 'fast-json-patch'
+import { syntheticRequest } from '../admission/synthesize.js'
+import type { KubeObject } from '../admission/types.js'
+import type { ClusterContext } from '../cluster/context.js'
+import { staticContext } from '../cluster/static-context.js'
+import { decide } from '../engine/decide.js'
+import { describeError } from '../errors.js'
+import {
+  manifestDocuments,
+  manifestInputs,
+  mayContainContextKinds,
+  readManifestFile,
+  readStdin,
+  stdinArgument,
+  stdinName,
+  type ManifestDocument,
+  type ManifestInput,
+} from '../manifest/read.js'
+import { loadPolicies } from '../policy/load.js'
+import type { PolicySet } from '../policy/types.js'
+import { count, createOutput, emptySummary, evaluated, exitCodeOf, formats, type Format, type Result } from './output.js'
+import type { Io } from './program.js'
+
+/** The kinds endpoint-guard guards; every other kind is skipped (and counted). */
+export const guardedKinds: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 'Endpoints'])
+
+export interface CheckOptions {
+  policies?: string
+  /** namespace of documents without one */
+  namespace: string
+  output: Format
+  strict: boolean
+}
+
+const exitCodesHelp = `
+Each Service, EndpointSlice and Endpoints document is evaluated as a CREATE in its namespace (--namespace
+for documents without one); mutating policies are applied first, as the API server calls mutating webhooks
+before validating ones. Other kinds are skipped. Namespace documents in the input give namespace labels, and
+Services give the context of the rules about a slice's Service.
+
+Output: text prints one line per finding and per error, then a summary; json prints
+{"results": [...], "summary": {...}} (see docs/cli.md); github prints workflow annotations.
+
+Exit status:
+  0  every document passed (warnings are shown but pass, unless --strict)
+  1  a document was denied (or, with --strict, warned)
+  2  usage error, or an input could not be read or parsed (the other documents are still checked)`
+
+export function registerCheck(program: Command, io: Io): void {
+  program
+    .command('check')
+    .description('evaluate Service, EndpointSlice and Endpoints manifests offline, as CREATE requests')
+    .argument('[paths...]', 'files and directories (walked recursively for .yaml, .yml, .json); - reads stdin (the default when stdin is not a terminal)')
+    .option('--policies <dir>', 'policy directory (default: the bundled policies)')
+    .option('-n, --namespace <name>', 'namespace of documents that have none', 'default')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(formats).default('text'))
+    .option('--strict', 'warnings fail the check too (exit 1)', false)
+    .addHelpText('after', exitCodesHelp)
+    .action(async (paths: string[], opts: { policies?: string; namespace: string; output: Format; strict: boolean }) => {
+      if (paths.length === 0) {
+        if ((io.stdin as { isTTY?: boolean }).isTTY === true) {
+          io.stderr('endpoint-guard check: give the manifests to check (files, directories, or - for stdin)')
+          io.setExitCode(2)
+          return
+        }
+        paths = [stdinArgument]
+      }
+      const options: CheckOptions = { namespace: opts.namespace, output: opts.output, strict: opts.strict }
+      if (opts.policies !== undefined) options.policies = opts.policies
+      io.setExitCode(await runCheck(paths, options, io))
+    })
+}
+
+/** Runs `check` and returns the exit status. */
+export async function runCheck(paths: readonly string[], options: CheckOptions, io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>): Promise<number> {
+  let policies: PolicySet
+  try {
+    policies = await loadPolicies(options.policies)
+  } catch (err) {
+    io.stderr(`endpoint-guard check: ${describeError(err)}`)
+    return 2
+  }
+  // stdin can be read once; both passes use this text.
+  let stdinText: Promise<string> | undefined
+  const textOf = (file: string): Promise<string> => {
+    if (file !== stdinName) return readManifestFile(file)
+    stdinText ??= readStdin(io.stdin)
+    return stdinText
+  }
+  const unique = [...new Set(paths)]
+
+  // Pass 1: the inputs, and the Namespaces and Services among them.
+  const inputs: ManifestInput[] = []
+  const contextObjects: KubeObject[] = []
+  for await (const input of manifestInputs(unique)) {
+    inputs.push(input)
+    if ('error' in input) continue
+    const text = await textOf(input.file).catch(() => undefined)
+    if (text === undefined || !mayContainContextKinds(text)) continue
+    for (const doc of manifestDocuments(text, input.file)) {
+      if (doc.type !== 'object') continue
+      const kind = doc.object['kind']
+      if (kind === 'Namespace') contextObjects.push(doc.object)
+      else if (kind === 'Service') contextObjects.push(withNamespace(doc.object, options.namespace))
+    }
+  }
+  const context = staticContext(contextObjects)
+  contextObjects.length = 0
+
+  // Pass 2: evaluate and print, one document at a time.
+  const output = createOutput(options.output, io.stdout, { verb: 'checked', noun: 'documents' })
+  const summary = emptySummary(true)
+  const emit = (result: Result) => {
+    count(summary, result)
+    output.result(result)
+  }
+  for (const input of inputs) {
+    summary.files = (summary.files ?? 0) + 1
+    if ('error' in input) {
+      emit({ file: input.file, status: 'error', findings: [], error: input.error })
+      continue
+    }
+    let text: string
+    try {
+      text = await textOf(input.file)
+    } catch (err) {
+      emit({ file: input.file, status: 'error', findings: [], error: describeError(err) })
+      continue
+    }
+    for (const doc of manifestDocuments(text, input.file)) emit(checkDocument(doc, policies, context, options.namespace))
+  }
+  output.end(summary)
+  return exitCodeOf(summary, options.strict)
+}
+
+/** The result of one document: evaluated when it is a guarded kind, else skipped, empty or an error. */
+export function checkDocument(doc: ManifestDocument, policies: PolicySet, context: ClusterContext, namespace: string): Result {
+  const where: Result = { file: doc.file, document: doc.document, line: doc.line, status: 'valid', findings: [] }
+  if (doc.item !== undefined) where.item = doc.item
+  if (doc.type === 'empty') return { ...where, status: 'empty' }
+  if (doc.type === 'error') return { ...where, status: 'error', error: doc.message }
+  const object = doc.object
+  const kind = object['kind']
+  if (typeof kind !== 'string' || kind === '') return { ...where, status: 'error', error: 'not a Kubernetes object: it has no kind' }
+  const result: Result = { ...where, kind }
+  // Skipped kinds may be cluster-scoped (Namespace, ClusterRole): show a namespace only when they carry one.
+  const ownNamespace = effectiveNamespace(object, undefined)
+  if (guardedKinds.has(kind)) result.namespace = ownNamespace ?? namespace
+  else if (ownNamespace !== undefined) result.namespace = ownNamespace
+  const name = nameOf(object)
+  if (name !== undefined) result.name = name
+  if (!guardedKinds.has(kind)) return { ...result, status: 'skipped' }
+
+  // Mutating webhooks run before validating ones: validate what the API server would store.
+  const create = syntheticRequest(object, { namespace })
+  const mutation = decide(create, policies, context, 'mutate')
+  if (!mutation.ok) return { ...result, ...evaluated(mutation) }
+  let request = create
+  if (mutation.patch.length > 0) {
+    const patched = jsonPatch.applyPatch(structuredClone(object), mutation.patch, false, false).newDocument
+    request = syntheticRequest(patched, { namespace })
+  }
+  const outcome = evaluated(decide(request, policies, context, 'validate'))
+  for (const f of outcome.findings) f.line = doc.lineOf(f.path)
+  return { ...result, ...outcome }
+}
+
+function nameOf(object: KubeObject): string | undefined {
+  const metadata = object['metadata']
+  if (typeof metadata !== 'object' || metadata === null) return undefined
+  const name = (metadata as Record<string, unknown>)['name']
+  return typeof name === 'string' && name !== '' ? name : undefined
+}
+
+function effectiveNamespace(object: KubeObject, fallback: string | undefined): string | undefined {
+  const metadata = object['metadata']
+  const ns = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>)['namespace'] : undefined
+  return typeof ns === 'string' && ns !== '' ? ns : fallback
+}
+
+/** A Service without a namespace goes where `--namespace` says, for the context as for its own request. */
+function withNamespace(object: KubeObject, namespace: string): KubeObject {
+  const metadata = typeof object['metadata'] === 'object' && object['metadata'] !== null ? (object['metadata'] as Record<string, unknown>) : {}
+  if (typeof metadata['namespace'] === 'string' && metadata['namespace'] !== '') return object
+  return { ...object, metadata: { ...metadata, namespace } }
+}

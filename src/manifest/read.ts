@@ -1,0 +1,237 @@
+/**
+ * Reading manifests for the offline commands: walk files and directories, read stdin, split YAML streams into
+ * documents (keeping line numbers for errors and findings) and unwrap `kind: List`. Nothing here evaluates
+ * policies; `check` decides what to do with each document.
+ */
+import type { Dirent } from 'node:fs'
+import { readdir, readFile, realpath, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type Document, type Node } from 'yaml'
+import type { KubeObject } from '../admission/types.js'
+
+/** The name stdin goes by: as an argument (`-`) and in output. */
+export const stdinArgument = '-'
+export const stdinName = 'stdin'
+
+const manifestExtensions = new Set(['.yaml', '.yml', '.json'])
+
+/** One input to read: a file found on disk or named on the command line, stdin, or a path that cannot be read. */
+export type ManifestInput = { file: string } | { file: string; error: string }
+
+/**
+ * The inputs named by `paths`, in order: files as given (whatever their extension), directories walked
+ * recursively in name order keeping only .yaml, .yml and .json files, `-` as stdin. Entries starting with "."
+ * (`.git`, editor files) are skipped inside directories. A path that does not exist is an input with an error,
+ * so the caller reports it and goes on with the rest.
+ */
+export async function* manifestInputs(paths: readonly string[]): AsyncGenerator<ManifestInput> {
+  const visited = new Set<string>()
+  for (const p of paths) {
+    if (p === stdinArgument) {
+      yield { file: stdinName }
+      continue
+    }
+    let info
+    try {
+      info = await stat(p)
+    } catch (err) {
+      yield { file: p, error: `cannot read: ${reasonOf(err)}` }
+      continue
+    }
+    if (info.isDirectory()) yield* walk(p, visited)
+    else yield { file: p }
+  }
+}
+
+async function* walk(dir: string, visited: Set<string>): AsyncGenerator<ManifestInput> {
+  // A symlink loop would otherwise walk forever.
+  const real = await realpath(dir).catch(() => dir)
+  if (visited.has(real)) return
+  visited.add(real)
+  let entries: Dirent[]
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    yield { file: dir, error: `cannot read the directory: ${reasonOf(err)}` }
+    return
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue
+    const full = path.join(dir, entry.name)
+    let isDirectory = entry.isDirectory()
+    let isFile = entry.isFile()
+    if (entry.isSymbolicLink()) {
+      const target = await stat(full).catch(() => undefined)
+      isDirectory = target?.isDirectory() ?? false
+      isFile = target?.isFile() ?? false
+    }
+    if (isDirectory) yield* walk(full, visited)
+    else if (isFile && manifestExtensions.has(path.extname(entry.name).toLowerCase())) yield { file: full }
+  }
+}
+
+export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The text of a file input; throws with a one-line reason when it cannot be read. */
+export async function readManifestFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read: ${reasonOf(err)}`, { cause: err })
+  }
+}
+
+interface DocumentBase {
+  file: string
+  /** 1-based index of the YAML document in its file */
+  document: number
+  /** index in the `items` of a List (nested Lists: the innermost), when the object came from one */
+  item?: number
+  /** 1-based line where the document (or List item) starts */
+  line: number
+}
+
+export type ManifestDocument =
+  | (DocumentBase & {
+      type: 'object'
+      object: KubeObject
+      /** the line of a field path as rendered in findings (`spec.ports[1].name`), or the nearest line above it */
+      lineOf: (fieldPath: string) => number
+    })
+  | (DocumentBase & { type: 'empty' })
+  | (DocumentBase & { type: 'error'; message: string })
+
+/**
+ * The documents of one YAML (or JSON) text, one at a time: the parser never holds more than the document it is
+ * on. A document that cannot be parsed is an error entry with its line; the documents after it are still read.
+ * `kind: List` and typed lists (`ServiceList`, a saved API response) yield their items.
+ */
+export function* manifestDocuments(text: string, file: string): Generator<ManifestDocument> {
+  const lines = new LineCounter()
+  const parser = new Parser(lines.addNewLine)
+  const composer = new Composer()
+  const lineAt = (offset: number) => lines.linePos(offset).line
+  let index = 0
+  for (const doc of composer.compose(parser.parse(text), true)) {
+    index++
+    const start = doc.contents?.range[0] ?? doc.range[0]
+    const base: DocumentBase = { file, document: index, line: lineAt(start) }
+    const [error] = doc.errors
+    if (error !== undefined) {
+      const at = lines.linePos(error.pos[0])
+      // The first line of yaml's message is the reason; the rest is a code excerpt that does not fit one line.
+      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+      yield { ...base, line: at.line, type: 'error', message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` }
+      continue
+    }
+    let value: unknown
+    try {
+      value = doc.toJS() // yaml's default maxAliasCount (100) stops alias bombs
+    } catch (err) {
+      yield { ...base, type: 'error', message: `cannot load: ${reasonOf(err)}` }
+      continue
+    }
+    if (value === null || value === undefined) {
+      yield { ...base, type: 'empty' }
+      continue
+    }
+    yield* objectsOf(value, doc, [], base, lineAt)
+  }
+}
+
+function* objectsOf(
+  value: unknown,
+  doc: Document,
+  at: Array<string | number>,
+  base: DocumentBase,
+  lineAt: (offset: number) => number,
+): Generator<ManifestDocument> {
+  if (!isPlainObject(value)) {
+    const what = Array.isArray(value) ? 'a list' : `a ${typeof value}`
+    yield { ...base, type: 'error', message: `not a Kubernetes object: the document is ${what}, not a mapping` }
+    return
+  }
+  const kind = value['kind']
+  const items = value['items']
+  if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items)) {
+    // Items of a typed list carry no kind of their own; the list's kind names it.
+    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length)
+    for (const [i, raw] of items.entries()) {
+      const item = itemKind !== undefined && isPlainObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw
+      const itemPath = [...at, 'items', i]
+      const line = lineAt(deepestNode(doc, itemPath, true)?.range?.[0] ?? 0)
+      yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineAt)
+    }
+    return
+  }
+  yield {
+    ...base,
+    type: 'object',
+    object: value,
+    lineOf: (fieldPath) => lineAt(deepestNode(doc, [...at, ...fieldPathSegments(fieldPath)])?.range?.[0] ?? 0) || base.line,
+  }
+}
+
+/**
+ * `spec.ports[1].name` → ['spec', 'ports', 1, 'name']; `metadata.labels[kubernetes.io/service-name]` keeps the
+ * bracketed key whole. The inverse of render.ts's fieldPath, for finding the line of a finding.
+ */
+export function fieldPathSegments(fieldPath: string): Array<string | number> {
+  if (fieldPath === '(object)') return []
+  const out: Array<string | number> = []
+  const re = /([^.[\]]+)|\[([^\]]*)\]/g
+  for (const m of fieldPath.matchAll(re)) {
+    if (m[1] !== undefined) out.push(m[1])
+    else if (m[2] !== undefined) out.push(/^\d+$/.test(m[2]) ? Number(m[2]) : m[2])
+  }
+  return out
+}
+
+/** The node at `segments`, or (unless `exact`) the deepest node on the way there that exists. */
+function deepestNode(doc: Document, segments: ReadonlyArray<string | number>, exact = false): Node | undefined {
+  let node: unknown = doc.contents
+  for (const segment of segments) {
+    let next: unknown
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment))
+      // `key:` with no value: the key is where the field is.
+      next = pair === undefined ? undefined : (pair.value ?? pair.key)
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment]
+    }
+    if (next === undefined || next === null) return exact ? undefined : (node as Node)
+    node = next
+  }
+  return (node ?? undefined) as Node | undefined
+}
+
+/**
+ * A cheap test that a text may contain a Namespace or a Service (or a list of them), so the first pass of
+ * `check`, which only collects those, can skip parsing texts that cannot.
+ */
+export function mayContainContextKinds(text: string): boolean {
+  return /\bkind['"]?\s*:\s*['"]?(?:Service|Namespace)(?:List)?\b/.test(text)
+}
+
+function isPlainObject(value: unknown): value is KubeObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function reasonOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    const known: Record<string, string> = {
+      ENOENT: 'no such file or directory',
+      EACCES: 'permission denied',
+      EISDIR: 'is a directory',
+      ENOTDIR: 'not a directory',
+    }
+    const reason = known[err.code]
+    if (reason !== undefined) return reason
+  }
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,88 @@
+import type { KeywordDefinition } from 'ajv'
+import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+import type { EvaluationContext } from '../../engine/evaluate.js'
+import { displayValue } from '../render.js'
+import { keywordError, setErrors } from './keyword-error.js'
+
+export const serviceChecks = ['ports', 'ipFamily', 'noSelector'] as const
+type ServiceCheck = (typeof serviceChecks)[number]
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+const labelsOf = (o: Obj): Obj => (isObj(o.metadata) && isObj(o.metadata.labels) ? o.metadata.labels : {})
+
+/** The Service an EndpointSlice (kubernetes.io/service-name) or an Endpoints object (same name) feeds. */
+function serviceNameOf(object: Obj): string | undefined {
+  if (object.kind === 'Endpoints') return isObj(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : undefined
+  const name = labelsOf(object)['kubernetes.io/service-name']
+  return typeof name === 'string' && name !== '' ? name : undefined
+}
+
+/** "10.0.0.7:8080, 10.0.0.8:8080 and 3 more": what traffic the object would route, in a few words. */
+function trafficSummary(object: Obj): string {
+  const ports = asArray(object.ports).map((p) => (isObj(p) && typeof p.port === 'number' ? `:${p.port}` : '')).filter((p) => p !== '')
+  const addresses = asArray(object.endpoints).flatMap((e) => (isObj(e) ? asArray(e.addresses) : [])).filter((a) => typeof a === 'string')
+  const shown = addresses.slice(0, 3).flatMap((a) => (ports.length === 0 ? [String(a)] : ports.slice(0, 2).map((p) => `${String(a)}${p}`)))
+  const more = addresses.length > 3 ? ` and ${addresses.length - 3} more addresses` : ''
+  return shown.length === 0 ? 'no endpoints yet' : `${shown.join(', ')}${more}`
+}
+
+function selectorText(selector: Obj): string {
+  return Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).join(',')
+}
+
+/**
+ * `"service": {"checks": ["ports", "ipFamily", "noSelector"]}` at the root of an EndpointSlice (or Endpoints)
+ * schema: consistency with the Service the object feeds, looked up in the cluster context (never over the
+ * network). When that Service is unknown the keyword passes: these rules apply only "when its Service is known".
+ *   ports      every named slice port is one of the Service's port names
+ *   ipFamily   the slice's addressType is one of the Service's ipFamilies
+ *   noSelector the Service has no selector (a hand-written slice for a selector Service injects traffic)
+ */
+export const service: KeywordDefinition = {
+  keyword: 'service',
+  type: 'object',
+  schemaType: 'object',
+  metaSchema: {
+    type: 'object',
+    required: ['checks'],
+    additionalProperties: false,
+    properties: { checks: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...serviceChecks] } } },
+  },
+  errors: true,
+  compile(schema: { checks: ServiceCheck[] }) {
+    const checks = new Set(schema.checks)
+    const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: Obj, cxt) {
+      const name = serviceNameOf(data)
+      const svc = name === undefined || this?.cluster === undefined ? undefined : this.cluster.service(this.namespace, name)
+      if (svc === undefined || !isObj(svc.spec)) return setErrors(validate, [])
+      const ref = `Service ${this?.namespace ?? ''}/${name ?? ''}`
+      const base = cxt?.instancePath ?? ''
+      const errors = []
+      const spec = svc.spec
+      if (checks.has('noSelector') && isObj(spec.selector) && Object.keys(spec.selector).length > 0) {
+        const detail = `this slice would add ${trafficSummary(data)} to ${ref}, which selects pods ${selectorText(spec.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
+        const path = data.kind === 'Endpoints' ? `${base}/metadata/name` : `${base}/metadata/labels/kubernetes.io~1service-name`
+        errors.push(keywordError('service', { detail, type: 'Forbidden', value: name }, path))
+      }
+      if (checks.has('ports')) {
+        const names = new Set(asArray(spec.ports).map((p) => (isObj(p) && typeof p.name === 'string' ? p.name : '')))
+        asArray(data.ports).forEach((p, i) => {
+          const portName = isObj(p) && typeof p.name === 'string' ? p.name : ''
+          if (names.has(portName)) return
+          const known = [...names].map((n) => (n === '' ? '(unnamed)' : n)).join(', ') || 'none'
+          const detail = `${ref} has no port named ${displayValue(portName) ?? '""'} (its ports: ${known}), so kube-proxy will not use it`
+          errors.push(keywordError('service', { detail, value: portName }, `${base}/ports/${i}/name`))
+        })
+      }
+      const families = asArray(spec.ipFamilies).filter((f) => typeof f === 'string')
+      if (checks.has('ipFamily') && typeof data.addressType === 'string' && families.length > 0 && !families.includes(data.addressType)) {
+        const detail = `${ref} serves ${families.join(' and ')} only (spec.ipFamilies), so this slice is never used`
+        errors.push(keywordError('service', { detail, value: data.addressType }, `${base}/addressType`))
+      }
+      return setErrors(validate, errors)
+    }
+    return validate
+  },
+}
