@@ -15,6 +15,11 @@ export function findingText(f: Finding): string {
   return `${f.policy}: ${violationText(f)}`
 }
 
+/** The words a user reads for a finding: a ratcheted violation says why it did not deny. */
+export function userText(f: Finding): string {
+  return f.preexisting ? `${findingText(f)} (already present, unchanged by this update)` : findingText(f)
+}
+
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`
 }
@@ -34,9 +39,7 @@ export function erroredResponse(uid: string, code: number, message: string): Adm
 
 function warningsOf(findings: Finding[]): string[] {
   const texts = findings.flatMap((f) => {
-    if (f.action === 'warn') return [findingText(f)]
-    if (f.action === 'deny' && f.preexisting) return [`${findingText(f)} (already present, unchanged by this update)`]
-    return []
+    return f.action === 'warn' || (f.action === 'deny' && f.preexisting) ? [userText(f)] : []
   })
   return listed(texts, maxWarnings).map((w) => cut(w, maxWarningLength))
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import { findingText } from '../admission/respond.js'
+import { userText } from '../admission/respond.js'
 import { syntheticRequest, type SyntheticRequestOptions } from '../admission/synthesize.js'
 import type { KubeObject, Operation, UserInfo } from '../admission/types.js'
 import { staticContext } from '../cluster/static-context.js'
@@ -74,7 +74,7 @@ export function runSuite(suite: PolicyTestSuite, policies: PolicySet): CaseResul
     if (!decision.ok) {
       return { policy: suite.policy, description: c.description, passed: false, problems: [`the policy failed: ${decision.message}`] }
     }
-    const texts = decision.findings.map(findingText)
+    const texts = decision.findings.map(userText)
     const counts = { deny: 0, warn: 0, audit: 0 }
     for (const f of decision.findings) {
       if (f.action === 'deny' && !f.preexisting) counts.deny++
