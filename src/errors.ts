@@ -17,7 +17,6 @@ export const errorCatalogue = {
   EG_INTERNAL: { status: 500, message: 'Internal error while handling the request.' },
   EG_POLICY_FAILED: { status: 500, message: 'Policy %s failed while evaluating the object: %s.' },
   EG_POLICY_INVALID: { status: 500, message: '%s: %s: %s' },
-  EG_POLICY_DUPLICATE: { status: 500, message: '%s: policy id "%s" is already defined in %s.' },
   EG_POLICIES_EMPTY: { status: 500, message: 'No policy files (*.json) found in %s.' },
   EG_CONFIG: { status: 500, message: 'Invalid configuration: %s' },
   EG_TLS: { status: 500, message: 'Cannot use the TLS certificate: %s' },

@@ -50,13 +50,16 @@ function metaProblem(errors: readonly ErrorObject[]): { pointer: string; message
   return { pointer: first.instancePath, message }
 }
 
-/** Where in the schema a named keyword first appears, so strict-mode errors can be pinned to a pointer. */
-function findKey(node: unknown, key: string, path = ''): string | undefined {
+/**
+ * Where in the schema a named keyword first appears (with that value, when given: the unresolvable one of several
+ * `$ref`s), so strict-mode errors can be pinned to a pointer.
+ */
+function findKey(node: unknown, key: string, value?: unknown, path = ''): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined
   for (const [k, v] of Object.entries(node)) {
     const here = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`
-    if (k === key) return here
-    const deeper = findKey(v, key, here)
+    if (k === key && (value === undefined || v === value)) return here
+    const deeper = findKey(v, key, value, here)
     if (deeper !== undefined) return deeper
   }
   return undefined
@@ -66,10 +69,13 @@ function compileProblem(err: unknown, schema: unknown): { pointer: string; messa
   const message = err instanceof Error ? err.message : String(err)
   const atPath = /^#(\/\S*): (.*)$/s.exec(message)
   if (atPath?.[1] !== undefined && atPath[2] !== undefined) return { pointer: `/schema${atPath[1]}`, message: atPath[2] }
+  // Ajv names the schema node for bad keyword values and unknown formats: point at the keyword inside that node.
+  const atNode = /(?:keyword "([^"]+)" value is invalid|unknown (format)) .*at path "#(\/[^"]*)?"/s.exec(message)
+  if (atNode !== null) return { pointer: `/schema${atNode[3] ?? ''}/${atNode[1] ?? atNode[2] ?? ''}`, message }
   const unknownKeyword = /unknown keyword: "([^"]+)"/.exec(message)
   const ref = /can't resolve reference (\S+)/.exec(message)
   const key = unknownKeyword?.[1] ?? (ref === null ? undefined : '$ref')
-  const found = key === undefined ? undefined : findKey(schema, key)
+  const found = key === undefined ? undefined : (findKey(schema, key, ref?.[1]) ?? findKey(schema, key))
   return { pointer: found === undefined ? '/schema' : `/schema${found}`, message }
 }
 
@@ -92,7 +98,8 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
     }
     const doc = json as unknown as PolicyDocument
     const other = files.get(doc.id)
-    if (other !== undefined) throw new GuardError('EG_POLICY_DUPLICATE', source.file, doc.id, other)
+    // A PolicyLoadError like every other load problem, so the file and the pointer (/id) reach the reload log.
+    if (other !== undefined) throw new PolicyLoadError(source.file, '/id', `policy id "${doc.id}" is already defined in ${other}`)
     files.set(doc.id, source.file)
     docs.push({ source, doc })
   }

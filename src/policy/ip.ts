@@ -23,7 +23,10 @@ export function parseIp(value: string): ParsedIp {
     return { ok: true, family: 'IPv6', address: ipaddr.IPv6.parse(value) }
   }
   if (ipaddr.IPv4.isValidFourPartDecimal(value)) return { ok: true, family: 'IPv4', address: ipaddr.IPv4.parse(value) }
-  if (/^\d+(\.\d+){3}$/.test(value)) return { ok: false, reason: 'must be a valid IPv4 address without leading zeros' }
+  // Only blame leading zeros when there are some: "256.1.1.1" is out of range, not zero-padded.
+  if (/^\d+(\.\d+){3}$/.test(value) && value.split('.').some((part) => part.length > 1 && part.startsWith('0'))) {
+    return { ok: false, reason: 'must be a valid IPv4 address without leading zeros' }
+  }
   return { ok: false, reason: 'must be a valid IP address' }
 }
 
