@@ -5,10 +5,11 @@ import { ipAddress } from './keywords/ip-address.js'
 import { ipInCidrs, ipNotInCidrs } from './keywords/ip-cidrs.js'
 import { ipNotSpecial } from './keywords/ip-not-special.js'
 import { message } from './keywords/message.js'
+import { requestUserIn } from './keywords/request-user-in.js'
 import { service } from './keywords/service.js'
 import { uniqueBy } from './keywords/unique-by.js'
 
-export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, service, message]
+export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, service, requestUserIn, message]
 
 /**
  * The Ajv configuration, in one place. Policies are compiled by one validating instance; mutate policies need
