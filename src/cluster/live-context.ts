@@ -16,7 +16,10 @@ export interface LiveContextState {
 }
 
 export interface LiveContext extends ClusterContext {
-  /** true once both caches have completed their initial list; stays true while an outage serves stale data */
+  /**
+   * true once both caches have completed their initial list and are watching; stays true while an outage
+   * serves stale data (see state() for that)
+   */
   readonly synced: boolean
   /** resolves once synced; rejects when the signal aborts or the context is stopped first */
   waitForSync(signal?: AbortSignal): Promise<void>

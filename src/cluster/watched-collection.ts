@@ -6,7 +6,10 @@ import type { KubeObject } from './context.js'
 import { deepFreeze, isObject, objectName, objectNamespace, resourceVersionOf, withTypeMeta } from './kube-object.js'
 import { listAll } from './list.js'
 
-/** `stale`: the watch is down; the cache serves the last state it knew while it retries. */
+/**
+ * `syncing` until the first list has completed and its watch is running; `synced` while listed and watching;
+ * `stale` when the watch is down: the cache serves the last state it knew while it retries.
+ */
 export type CacheState = 'syncing' | 'synced' | 'stale'
 
 export interface CollectionResource {
@@ -88,7 +91,7 @@ export class WatchedCollection {
     return this.currentState
   }
 
-  /** true once the initial list has completed; stays true through later outages (the data is still there) */
+  /** true once the initial list has completed and its watch started; stays true through later outages */
   get hasSynced(): boolean {
     return this.currentState !== 'syncing'
   }
@@ -102,12 +105,12 @@ export class WatchedCollection {
     return this.objects.get(key)
   }
 
-  values(): IterableIterator<KubeObject> {
-    return this.objects.values()
-  }
-
   start(): void {
-    this.loop ??= this.run()
+    // run() handles every failure it expects; anything else is a bug, which must not become an unhandled
+    // rejection that takes the webhook down with it.
+    this.loop ??= this.run().catch((err: unknown) => {
+      this.logger.error({ err }, 'the list/watch loop failed; this cache is no longer updated')
+    })
   }
 
   async stop(): Promise<void> {
@@ -128,7 +131,6 @@ export class WatchedCollection {
           const list = await listAll(this.options.kubeConfig, this.options.resource.path, { signal })
           this.replaceAll(list.items)
           resourceVersion = list.resourceVersion
-          this.markHealthy()
         } catch (err) {
           if (this.stopped) break
           this.markFailing(err)
@@ -191,7 +193,9 @@ export class WatchedCollection {
     }
 
     return new Promise<WatchOutcome>((resolve) => {
+      let finished = false
       const finish = (err: unknown): void => {
+        finished = true
         clearTimeout(guard)
         this.activeWatch = undefined
         this.activeAgent?.destroy()
@@ -212,6 +216,9 @@ export class WatchedCollection {
           controller = c
           this.activeWatch = c
           if (endedByUs || this.stopped) c.abort()
+          // Synced means "listed and following changes": a list that cannot be watched (RBAC without the
+          // watch verb, say) would go stale unnoticed, so the state turns synced only once the watch is up.
+          else if (!finished) this.markHealthy()
         },
         // Raised before any request: no cluster in the kubeconfig, or an auth plugin that failed.
         (err: unknown) => finish(err ?? new Error('watch failed')),

@@ -1,0 +1,94 @@
+// The fake kube-apiserver must be good enough for @kubernetes/client-node's own clients, which the `audit`
+// command uses; these tests hold it to that.
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, Watch } from '@kubernetes/client-node'
+import t from 'tap'
+import { eventually, FakeKubeApi } from '../support/fake-kube-api.js'
+import { writeKubeconfig } from '../support/kubeconfig.js'
+
+const api = await FakeKubeApi.start()
+t.teardown(() => api.close())
+const kubeConfig = new KubeConfig()
+kubeConfig.loadFromFile(await writeKubeconfig(api, t))
+
+t.test('client-node typed lists and reads', async (t) => {
+  const core = kubeConfig.makeApiClient(CoreV1Api)
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api)
+
+  const namespaces = await core.listNamespace()
+  t.same(
+    namespaces.items.map((ns) => ns.metadata?.name),
+    ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'prod', 'staging'],
+  )
+  t.equal(namespaces.items.find((ns) => ns.metadata?.name === 'prod')?.metadata?.labels?.['environment'], 'production')
+
+  const services = await core.listServiceForAllNamespaces({ limit: 2 })
+  t.equal(services.items.length, 2)
+  t.ok(services.metadata?._continue, 'a continue token for the next page')
+  const rest = await core.listServiceForAllNamespaces({ limit: 10, _continue: services.metadata?._continue ?? '' })
+  t.equal(services.items.length + rest.items.length, 5)
+
+  const slices = await discovery.listNamespacedEndpointSlice({
+    namespace: 'prod',
+    labelSelector: 'kubernetes.io/service-name=payments',
+  })
+  t.same(slices.items.map((s) => s.endpoints.map((e) => [e.addresses[0], e.conditions?.ready])), [
+    [
+      ['10.42.0.15', true],
+      ['10.42.0.16', false],
+    ],
+  ])
+
+  const endpoints = await core.listEndpointsForAllNamespaces()
+  t.equal(endpoints.items.length, 4)
+  const pods = await core.listNamespacedPod({ namespace: 'prod', labelSelector: 'app=payments' })
+  t.equal(pods.items.length, 2)
+
+  const kubernetes = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' })
+  t.equal(kubernetes.spec?.clusterIP, '10.43.0.1')
+  await t.rejects(core.readNamespacedService({ name: 'nope', namespace: 'default' }), { code: 404 })
+})
+
+t.test('client-node Watch: replay from a resourceVersion, live events, 410 for a compacted one', async (t) => {
+  const from = api.resourceVersion
+  api.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'replayed', namespace: 'prod' }, spec: {} })
+  const events: string[] = []
+  let ended: unknown = 'open'
+  const watch = new Watch(kubeConfig)
+  const controller = await watch.watch(
+    '/api/v1/namespaces/prod/services',
+    { resourceVersion: from },
+    (type, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name}`),
+    (err) => (ended = err),
+  )
+  await eventually('the replayed event', () => events.includes('ADDED replayed'))
+  api.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'elsewhere', namespace: 'staging' }, spec: {} })
+  api.remove('Service', 'prod', 'replayed')
+  await eventually('the live event', () => events.includes('DELETED replayed'))
+  t.same(events, ['ADDED replayed', 'DELETED replayed'], 'only the watched namespace')
+  controller.abort()
+  await eventually('the watch to end', () => ended !== 'open')
+
+  api.compact()
+  const gone: unknown[] = []
+  await watch.watch('/api/v1/services', { resourceVersion: from }, (type, obj) => gone.push([type, obj]), () => {})
+  await eventually('the ERROR event', () => gone.length > 0)
+  t.match(gone[0], ['ERROR', { kind: 'Status', code: 410, reason: 'Expired' }])
+})
+
+t.test('the request log, 401 without the token, 503 while down', async (t) => {
+  const core = kubeConfig.makeApiClient(CoreV1Api)
+  const from = api.requests.length
+  await core.listNamespacedService({ namespace: 'prod' })
+  t.match(api.requests.slice(from), [
+    { method: 'GET', path: '/api/v1/namespaces/prod/services', authorization: `Bearer ${api.token}`, watch: false },
+  ])
+
+  const stranger = new KubeConfig()
+  stranger.loadFromFile(await writeKubeconfig({ url: api.url, ca: api.ca, token: 'stranger' }, t))
+  await t.rejects(stranger.makeApiClient(CoreV1Api).listNamespace(), { code: 401 })
+
+  api.setDown(true)
+  await t.rejects(core.listNamespace(), { code: 503 })
+  api.setDown(false)
+  await core.listNamespace()
+})

@@ -1,0 +1,396 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { pino } from 'pino'
+import t, { type Test } from 'tap'
+import type { KubeObject } from '../../src/cluster/context.js'
+import { loadKubeConfig, startLiveContext, type LiveContextState } from '../../src/cluster/live-context.js'
+import { eventually, FakeKubeApi, fixtureObjects } from '../support/fake-kube-api.js'
+import { writeKubeconfig } from '../support/kubeconfig.js'
+
+/** A pino destination that keeps every line as a parsed object, so tests assert on log records. */
+function captureLogs(): { lines: Array<Record<string, unknown>>; write(line: string): void } {
+  const lines: Array<Record<string, unknown>> = []
+  return { lines, write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }
+}
+
+
+/** Fast retries keep the outage tests short; the default schedule is covered by backoff.test.ts. */
+const fastBackoff = { initialMs: 50, maxMs: 400 }
+
+async function setup(t: Test, beforeStart?: (api: FakeKubeApi) => void) {
+  const api = await FakeKubeApi.start()
+  beforeStart?.(api)
+  const kubeConfig = loadKubeConfig(await writeKubeconfig(api, t))
+  if (kubeConfig === undefined) throw new Error('no kubeconfig')
+  const logs = captureLogs()
+  const states: LiveContextState[] = []
+  const context = startLiveContext({
+    kubeConfig,
+    logger: pino({ level: 'debug' }, logs),
+    onStateChange: (state) => states.push(state),
+    backoff: fastBackoff,
+  })
+  t.teardown(async () => {
+    await context.stop()
+    await api.close()
+  })
+  const listRequests = (resource: string): number =>
+    api.requests.filter((r) => !r.watch && r.path === `/api/v1/${resource}`).length
+  const warnings = (): Array<Record<string, unknown>> => logs.lines.filter((line) => line['level'] === 40)
+  const bothSynced = (): boolean => {
+    const state = context.state()
+    return state.namespaces === 'synced' && state.services === 'synced'
+  }
+  return { api, context, logs, states, listRequests, warnings, bothSynced }
+}
+
+function fixture(kind: string, namespace: string | undefined, name: string): KubeObject {
+  const found = fixtureObjects().find((obj) => {
+    const metadata = obj['metadata'] as Record<string, unknown>
+    return obj['kind'] === kind && metadata['name'] === name && metadata['namespace'] === namespace
+  })
+  if (found === undefined) throw new Error(`no fixture ${kind} ${namespace}/${name}`)
+  return found
+}
+
+function resourceVersion(obj: KubeObject | undefined): unknown {
+  return (obj?.['metadata'] as Record<string, unknown> | undefined)?.['resourceVersion']
+}
+
+function newService(namespace: string, name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  }
+}
+
+t.test('syncs from the API server and answers in wire format', async (t) => {
+  const { context, states } = await setup(t)
+  t.equal(context.synced, false, 'nothing is known before the lists complete')
+  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', outages: 0 })
+  await context.waitForSync()
+  t.equal(context.synced, true)
+  t.same(context.state(), { namespaces: 'synced', services: 'synced', outages: 0 })
+  t.same(states.at(-1), context.state(), 'onStateChange saw the final state')
+
+  t.same(context.namespaceLabels('prod'), {
+    'kubernetes.io/metadata.name': 'prod',
+    environment: 'production',
+    team: 'payments',
+  })
+  t.equal(context.namespaceLabels('nope'), undefined)
+  t.equal(context.service('prod', 'nope'), undefined)
+  t.equal(context.service('staging', 'payments'), undefined)
+
+  const payments = context.service('prod', 'payments')
+  t.same(payments, fixture('Service', 'prod', 'payments'), 'exactly what the API server sent, plus kind/apiVersion')
+  const spec = payments?.['spec'] as { ports: Array<{ targetPort: unknown }>; selector: unknown }
+  t.equal(spec.ports[0]?.targetPort, 8080, 'a numeric targetPort stays a number')
+  t.equal(spec.ports[1]?.targetPort, 'metrics', 'a named targetPort stays a string')
+  t.same(spec.selector, { app: 'payments' })
+  t.equal((payments?.['metadata'] as Record<string, unknown>)['creationTimestamp'], '2024-01-24T14:15:40Z')
+  t.same(context.service('default', 'kubernetes'), fixture('Service', 'default', 'kubernetes'))
+  t.equal((context.service('default', 'external-db')?.['spec'] as Record<string, unknown>)['externalName'], 'db.example.com')
+})
+
+t.test('synced only once both the Namespace and the Service lists completed', async (t) => {
+  const { api, context, listRequests, warnings } = await setup(t, (api) =>
+    api.setDown(true, { resources: ['services'] }),
+  )
+  let resolved = false
+  const waiting = context.waitForSync().then(() => {
+    resolved = true
+  })
+  await eventually('namespaces synced', () => context.state().namespaces === 'synced')
+  await eventually('services retried', () => listRequests('services') >= 3)
+  t.equal(context.synced, false)
+  t.equal(context.state().services, 'syncing', 'never synced, so not stale either')
+  t.equal(resolved, false, 'waitForSync still waits')
+  t.ok(context.namespaceLabels('prod'), 'what is synced already answers')
+  t.equal(warnings().length, 1, 'one warning, not one per retry')
+  t.match(warnings()[0], { msg: /cannot reach the Kubernetes API/, resource: '/api/v1/services' })
+
+  api.setDown(false)
+  await waiting
+  t.equal(context.synced, true)
+  t.ok(context.service('prod', 'payments'))
+})
+
+t.test('a collection that can be listed but not watched never counts as synced', async (t) => {
+  const { api, context, warnings } = await setup(t, (api) => api.setDown(true, { watchesOnly: true }))
+  await eventually('watch retries', () => api.requests.filter((r) => r.watch).length >= 6)
+  t.equal(context.synced, false, 'a cache that cannot follow changes would go stale unnoticed')
+  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', outages: 1 })
+  t.ok(context.service('prod', 'payments'), 'the listed data is served meanwhile')
+  t.equal(warnings().length, 1)
+  api.setDown(false)
+  await context.waitForSync()
+  t.same(context.state(), { namespaces: 'synced', services: 'synced', outages: 1 })
+})
+
+t.test('lookups never make a request', async (t) => {
+  const { api, context } = await setup(t)
+  await context.waitForSync()
+  const before = api.requests.length
+  for (let i = 0; i < 1000; i++) {
+    context.service('prod', 'payments')
+    context.service('prod', `missing-${i}`)
+    context.namespaceLabels('prod')
+    context.namespaceLabels(`missing-${i}`)
+  }
+  t.equal(api.requests.length, before)
+})
+
+t.test('sees ADDED, MODIFIED and DELETED through the watch', async (t) => {
+  const { api, context, listRequests } = await setup(t)
+  await context.waitForSync()
+  const lists = { namespaces: listRequests('namespaces'), services: listRequests('services') }
+
+  const added = api.add(newService('staging', 'web'))
+  await eventually('the new Service', () => context.service('staging', 'web'))
+  t.same(context.service('staging', 'web'), added)
+
+  const modified = api.modify({ ...added, spec: { type: 'ExternalName', externalName: 'web.example.com' } })
+  await eventually('the modified Service', () => resourceVersion(context.service('staging', 'web')) === resourceVersion(modified))
+  t.same(context.service('staging', 'web'), modified)
+
+  api.remove('Service', 'prod', 'payments')
+  await eventually('the deleted Service to go', () => context.service('prod', 'payments') === undefined)
+
+  const staging = api.get('Namespace', undefined, 'staging')
+  api.modify({ ...staging, metadata: { ...(staging?.['metadata'] as object), labels: { environment: 'production' } } })
+  await eventually('new namespace labels', () => context.namespaceLabels('staging')?.['environment'] === 'production')
+  api.add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b', labels: { team: 'b' } } })
+  await eventually('the new namespace', () => context.namespaceLabels('team-b'))
+  api.remove('Namespace', undefined, 'team-b')
+  await eventually('the namespace to go', () => context.namespaceLabels('team-b') === undefined)
+
+  t.same(
+    { namespaces: listRequests('namespaces'), services: listRequests('services') },
+    lists,
+    'changes arrive by watch, not by relisting',
+  )
+  t.equal(context.state().outages, 0)
+})
+
+t.test('an outage: serves the last state, counts and logs it once, relists on recovery', async (t) => {
+  const { api, context, listRequests, warnings, logs, bothSynced } = await setup(t)
+  await context.waitForSync()
+
+  api.setDown(true)
+  api.dropWatches()
+  await eventually('both caches stale', () => {
+    const state = context.state()
+    return state.namespaces === 'stale' && state.services === 'stale'
+  })
+  t.equal(context.state().outages, 1)
+  t.equal(context.synced, true, 'still synced: it has data')
+
+  // Changes made while the watches are down; the caches must catch up by relisting.
+  api.remove('Service', 'prod', 'payments')
+  api.add(newService('prod', 'checkout'))
+  const retriesBefore = listRequests('services')
+  await eventually('several retries', () => listRequests('services') >= retriesBefore + 3)
+  t.ok(context.service('prod', 'payments'), 'the last known state is still served')
+  t.equal(context.service('prod', 'checkout'), undefined)
+  t.same(context.namespaceLabels('prod')?.['environment'], 'production')
+  t.equal(warnings().length, 1, 'one warning for the outage, not one per retry or per cache')
+  t.match(warnings()[0], { msg: /lost contact with the Kubernetes API/, outages: 1 })
+
+  api.setDown(false)
+  await eventually('both caches synced again', bothSynced)
+  t.equal(context.service('prod', 'payments'), undefined, 'deleted during the outage, gone after the relist')
+  t.ok(context.service('prod', 'checkout'), 'created during the outage, there after the relist')
+  t.equal(context.state().outages, 1)
+  t.ok(logs.lines.some((line) => line['level'] === 30 && /reconnected/.test(String(line['msg']))))
+
+  // And the watch works again afterwards.
+  api.add(newService('prod', 'after'))
+  await eventually('a Service added after recovery', () => context.service('prod', 'after'))
+
+  // A second outage counts again, this time with connections reset instead of 503s.
+  api.setDown(true, { mode: 'reset' })
+  api.dropWatches()
+  await eventually('second outage', () => context.state().outages === 2)
+  api.setDown(false)
+  await eventually('synced after the second outage', bothSynced)
+  t.equal(warnings().length, 2)
+})
+
+t.test('a 410 Gone watch event forces a relist, which is not an outage', async (t) => {
+  const { api, context, listRequests, logs, bothSynced } = await setup(t)
+  await context.waitForSync()
+  const before = listRequests('services')
+
+  api.goneOnNextWatch('services')
+  api.endWatches() // a clean end, as at timeoutSeconds: the client rewatches from its resourceVersion
+  await eventually('a relist of services', () => listRequests('services') > before)
+  await eventually('synced', bothSynced)
+  t.ok(logs.lines.some((line) => /410 Gone/.test(String(line['msg']))))
+
+  // Compaction: the resourceVersion the client holds is gone from the watch history, and a deletion made
+  // meanwhile can only be learnt from the relist.
+  const lists = listRequests('services')
+  api.endWatches()
+  api.remove('Service', 'prod', 'payments')
+  api.compact()
+  await eventually('the deletion', () => context.service('prod', 'payments') === undefined)
+  t.ok(listRequests('services') > lists, 'learnt by relisting')
+  await eventually('synced', bothSynced)
+
+  api.add(newService('prod', 'after-410'))
+  await eventually('watching again', () => context.service('prod', 'after-410'))
+  t.equal(context.state().outages, 0)
+})
+
+t.test('a clean end of a watch resumes from the last resourceVersion without relisting', async (t) => {
+  const { api, context, listRequests } = await setup(t)
+  await context.waitForSync()
+  api.add(newService('prod', 'one'))
+  await eventually('one', () => context.service('prod', 'one'))
+  const lists = listRequests('services')
+  api.endWatches()
+  api.add(newService('prod', 'two')) // replayed from the watch history on the next watch
+  await eventually('two', () => context.service('prod', 'two'))
+  api.bookmark()
+  api.add(newService('prod', 'three'))
+  await eventually('three', () => context.service('prod', 'three'))
+  t.equal(listRequests('services'), lists)
+  const watches = api.requests.filter((r) => r.watch && r.path === '/api/v1/services')
+  t.equal(watches.at(-1)?.query['allowWatchBookmarks'], 'true')
+  t.not(watches.at(-1)?.query['resourceVersion'], watches[0]?.query['resourceVersion'], 'resumed further on')
+})
+
+t.test('sends the bearer token from the kubeconfig on every request', async (t) => {
+  const { api, context } = await setup(t)
+  await context.waitForSync()
+  await eventually('both watches open', () => api.openWatchCount === 2)
+  t.ok(api.requests.some((r) => r.watch) && api.requests.some((r) => !r.watch))
+  for (const request of api.requests) t.equal(request.authorization, `Bearer ${api.token}`, request.path)
+})
+
+t.test('a rejected token: keeps retrying, waitForSync honours its signal', async (t) => {
+  const api = await FakeKubeApi.start()
+  const kubeConfig = loadKubeConfig(await writeKubeconfig({ ...api, url: api.url, ca: api.ca, token: 'wrong' }, t))
+  if (kubeConfig === undefined) throw new Error('no kubeconfig')
+  const logs = captureLogs()
+  const context = startLiveContext({ kubeConfig, logger: pino({ level: 'info' }, logs), backoff: fastBackoff })
+  t.teardown(async () => {
+    await context.stop()
+    await api.close()
+  })
+  const controller = new AbortController()
+  const waiting = context.waitForSync(controller.signal)
+  await eventually('retries', () => api.requests.length >= 6)
+  controller.abort(new Error('gave up'))
+  await t.rejects(waiting, { message: 'gave up' })
+  t.equal(context.synced, false)
+  const warnings = logs.lines.filter((line) => line['level'] === 40)
+  t.equal(warnings.length, 1)
+  t.match(warnings[0], { err: { statusCode: 401 } })
+})
+
+t.test('stop() ends watches and retries and rejects pending waits', async (t) => {
+  const api = await FakeKubeApi.start()
+  t.teardown(() => api.close())
+  const kubeConfig = loadKubeConfig(await writeKubeconfig(api, t))
+  if (kubeConfig === undefined) throw new Error('no kubeconfig')
+
+  const synced = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
+  await synced.waitForSync()
+  await eventually('both watches open', () => api.openWatchCount === 2)
+  await synced.stop()
+  await eventually('the watches closed', () => api.openWatchCount === 0)
+  t.ok(synced.service('prod', 'payments'), 'a stopped context still answers from memory')
+  await synced.stop()
+
+  api.setDown(true)
+  const failing = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
+  const waiting = failing.waitForSync()
+  await eventually('retrying', () => api.requests.filter((r) => r.query['limit'] !== undefined).length >= 6)
+  await failing.stop()
+  await t.rejects(waiting, /stopped before it synced/)
+  await t.rejects(failing.waitForSync(), /stopped before it synced/)
+  const requests = api.requests.length
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(api.requests.length, requests, 'no retries after stop()')
+})
+
+/**
+ * Run in a child process: if stop() left a socket or a timer behind, the child would never exit on its own.
+ * It is written out at run time because every file under test/cluster/ is run as a test.
+ */
+const childScript = (liveContext: string, pinoUrl: string): string => `
+import { pino } from ${JSON.stringify(pinoUrl)}
+import { loadKubeConfig, startLiveContext } from ${JSON.stringify(liveContext)}
+const context = startLiveContext({ kubeConfig: loadKubeConfig(process.argv[2]), logger: pino({ level: 'silent' }) })
+await context.waitForSync()
+process.stdout.write('synced ' + (context.service('prod', 'payments') === undefined ? 'without' : 'with') + ' payments\\n')
+await context.stop()
+process.stdout.write('stopped\\n')
+`
+
+t.test('a process that stopped its context exits on its own', async (t) => {
+  const api = await FakeKubeApi.start()
+  t.teardown(() => api.close())
+  const kubeconfig = await writeKubeconfig(api, t)
+  const child = join(dirname(kubeconfig), 'child.mjs')
+  const liveContext = pathToFileURL(join(import.meta.dirname, '../../src/cluster/live-context.ts')).href
+  // The script lives in a temporary directory, outside this package's node_modules, so it gets full URLs.
+  const pinoUrl = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
+  await writeFile(child, childScript(liveContext, pinoUrl))
+  // Only the TypeScript loader: tap's coverage and mocking hooks have no business in the child.
+  const execArgv = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps')
+  const proc = spawn(process.execPath, [...execArgv, child, kubeconfig], {
+    cwd: join(import.meta.dirname, '../..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
+  // Generous: the child pays for TypeScript compilation and client-node's import before it does anything.
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 90_000)
+  const code = await exit
+  clearTimeout(timer)
+  t.equal(code, 0, stderr)
+  t.equal(stdout, 'synced with payments\nstopped\n')
+})
+
+t.test('loadKubeConfig', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'endpoint-guard-sa-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  t.equal(loadKubeConfig(undefined, dir), undefined, 'no path and no service account: no cluster')
+
+  const api = { url: 'https://127.0.0.1:6443', ca: 'not a real CA', token: 'token-from-file' }
+  const fromFile = loadKubeConfig(await writeKubeconfig(api, t))
+  t.equal(fromFile?.getCurrentCluster()?.server, api.url)
+  t.equal(fromFile?.getCurrentUser()?.token, 'token-from-file')
+
+  t.throws(() => loadKubeConfig(join(dir, 'missing.yaml')), { message: /Cannot load kubeconfig .*missing\.yaml/ })
+
+  const serviceAccount = join(dir, 'var/run/secrets/kubernetes.io/serviceaccount')
+  await mkdir(serviceAccount, { recursive: true })
+  await writeFile(join(serviceAccount, 'token'), 'sa-token')
+  await writeFile(join(serviceAccount, 'ca.crt'), 'ca')
+  const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] }
+  t.teardown(() => {
+    if (saved.host === undefined) delete process.env['KUBERNETES_SERVICE_HOST']
+    else process.env['KUBERNETES_SERVICE_HOST'] = saved.host
+    if (saved.port === undefined) delete process.env['KUBERNETES_SERVICE_PORT']
+    else process.env['KUBERNETES_SERVICE_PORT'] = saved.port
+  })
+  delete process.env['KUBERNETES_SERVICE_HOST']
+  t.throws(() => loadKubeConfig(undefined, dir), /KUBERNETES_SERVICE_HOST/)
+  process.env['KUBERNETES_SERVICE_HOST'] = '10.43.0.1'
+  process.env['KUBERNETES_SERVICE_PORT'] = '443'
+  const inCluster = loadKubeConfig(undefined, dir)
+  t.equal(inCluster?.getCurrentCluster()?.server, 'https://10.43.0.1:443')
+})

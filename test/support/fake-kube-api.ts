@@ -1,0 +1,605 @@
+/**
+ * A fake kube-apiserver for tests: HTTPS on 127.0.0.1, a bearer token, and enough of the API (list with
+ * pagination, watch with history and 410s, single GETs) for @kubernetes/client-node and our own list+watch.
+ * Tests drive it: change objects (which emits watch events), drop watches, expire resourceVersions, go down.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import https from 'node:https'
+import type { Socket } from 'node:net'
+import { generate } from 'selfsigned'
+
+export type KubeObject = Record<string, unknown>
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  authorization: string | undefined
+  watch: boolean
+}
+
+export interface FakeKubeApiOptions {
+  /** the bearer token every request must carry; a request without it gets 401 */
+  token?: string
+  /** objects to start with; the recorded list responses in test/fixtures/kube-api by default */
+  seed?: KubeObject[]
+}
+
+export type DownMode = 'unavailable' | 'reset'
+
+interface ResourceType {
+  resource: string
+  kind: string
+  apiVersion: string
+  namespaced: boolean
+  prefix: string
+}
+
+const RESOURCE_TYPES: readonly ResourceType[] = [
+  { resource: 'namespaces', kind: 'Namespace', apiVersion: 'v1', namespaced: false, prefix: '/api/v1' },
+  { resource: 'services', kind: 'Service', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
+  { resource: 'endpoints', kind: 'Endpoints', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
+  { resource: 'pods', kind: 'Pod', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
+  {
+    resource: 'endpointslices',
+    kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    namespaced: true,
+    prefix: '/apis/discovery.k8s.io/v1',
+  },
+]
+
+const FIXTURES = new URL('../fixtures/kube-api/', import.meta.url)
+const FIXTURE_FILES = ['namespaces.json', 'services.json', 'endpointslices.json', 'endpoints.json', 'pods.json']
+
+/** The recorded list responses, flattened into objects with kind/apiVersion (fresh copies on every call). */
+export function fixtureObjects(): KubeObject[] {
+  const objects: KubeObject[] = []
+  for (const file of FIXTURE_FILES) {
+    const list = JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8')) as {
+      kind: string
+      apiVersion: string
+      items: KubeObject[]
+    }
+    const kind = list.kind.slice(0, -'List'.length)
+    for (const item of list.items) objects.push({ apiVersion: list.apiVersion, kind, ...item })
+  }
+  return objects
+}
+
+interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
+  object: KubeObject
+}
+
+interface OpenWatch {
+  type: ResourceType
+  namespace: string | undefined
+  selector: LabelSelector
+  res: ServerResponse
+  timer: NodeJS.Timeout | undefined
+}
+
+interface Snapshot {
+  items: KubeObject[]
+  resourceVersion: string
+}
+
+// RSA key generation takes a noticeable fraction of a second; one certificate serves every fake in a process.
+let certificate: Promise<{ cert: string; key: string }> | undefined
+function fakeCertificate(): Promise<{ cert: string; key: string }> {
+  certificate ??= generate([{ name: 'commonName', value: 'fake-kube-apiserver' }], {
+    keySize: 2048,
+    algorithm: 'sha256', // selfsigned defaults to sha1, which OpenSSL 3 rejects
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
+  }).then((pems) => ({ cert: pems.cert, key: pems.private }))
+  return certificate
+}
+
+export class FakeKubeApi {
+  /** every request received, in order; tests assert on it ("no request per lookup", the bearer token) */
+  readonly requests: RecordedRequest[] = []
+  private readonly store = new Map<string, Map<string, KubeObject>>()
+  private readonly history: Array<{ rv: number; type: ResourceType; event: WatchEvent }> = []
+  private readonly watches = new Set<OpenWatch>()
+  private readonly sockets = new Set<Socket>()
+  private readonly snapshots = new Map<string, Snapshot>()
+  private revision = 1
+  /** watches from a resourceVersion below this get 410 Gone, as after an etcd compaction */
+  private compactedRevision = 0
+  private goneNext: string | boolean = false
+  private expireNextContinue = false
+  private down: { mode: DownMode; resources: string[] | undefined; watchesOnly: boolean } | undefined
+
+  private constructor(
+    private readonly server: https.Server,
+    readonly url: string,
+    /** PEM of the server certificate, which is its own CA */
+    readonly ca: string,
+    readonly token: string,
+  ) {}
+
+  static async start(options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
+    const { cert, key } = await fakeCertificate()
+    const server = https.createServer({ cert, key })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve())
+    })
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('fake kube-apiserver has no port')
+    const token = options.token ?? `fake-token-${randomUUID()}`
+    const api = new FakeKubeApi(server, `https://127.0.0.1:${address.port}`, cert, token)
+    server.on('secureConnection', (socket: Socket) => {
+      api.sockets.add(socket)
+      socket.on('close', () => api.sockets.delete(socket))
+    })
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => api.handle(req, res))
+    api.seed(options.seed ?? fixtureObjects())
+    return api
+  }
+
+  /** the current resourceVersion of the whole store, as a list would report it */
+  get resourceVersion(): string {
+    return String(this.revision)
+  }
+
+  get openWatchCount(): number {
+    return this.watches.size
+  }
+
+  /** open watches on one collection path, e.g. `/api/v1/services` */
+  openWatches(resource: string): number {
+    return [...this.watches].filter((w) => w.type.resource === resource).length
+  }
+
+  get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const type = typeForKind(kind)
+    const obj = this.collection(type).get(keyOf(type, namespace, name))
+    return obj === undefined ? undefined : withTypeMeta(type, obj)
+  }
+
+  /** Creates an object (server fields filled in) and tells the watches: ADDED. */
+  add(obj: KubeObject): KubeObject {
+    const type = typeForKind(String(obj['kind']))
+    const stored = this.prepare(type, obj)
+    const key = keyFor(type, stored)
+    if (this.collection(type).has(key)) throw new Error(`fake kube-apiserver: ${type.kind} ${key} already exists`)
+    return this.commit(type, key, stored, 'ADDED')
+  }
+
+  /** Replaces an existing object and tells the watches: MODIFIED. */
+  modify(obj: KubeObject): KubeObject {
+    const type = typeForKind(String(obj['kind']))
+    const stored = this.prepare(type, obj)
+    const key = keyFor(type, stored)
+    const previous = this.collection(type).get(key)
+    if (previous === undefined) throw new Error(`fake kube-apiserver: ${type.kind} ${key} does not exist`)
+    meta(stored)['uid'] = meta(previous)['uid']
+    meta(stored)['creationTimestamp'] = meta(previous)['creationTimestamp']
+    return this.commit(type, key, stored, 'MODIFIED')
+  }
+
+  /** Deletes an object and tells the watches: DELETED. Returns what was deleted. */
+  remove(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const type = typeForKind(kind)
+    const key = keyOf(type, namespace, name)
+    const previous = this.collection(type).get(key)
+    if (previous === undefined) return undefined
+    this.collection(type).delete(key)
+    const deleted = structuredClone(previous)
+    meta(deleted)['resourceVersion'] = String(++this.revision)
+    this.publish(type, { type: 'DELETED', object: withTypeMeta(type, deleted) })
+    return withTypeMeta(type, deleted)
+  }
+
+  /** Destroys every open watch connection mid-stream, as a network failure or an apiserver crash would. */
+  dropWatches(): void {
+    for (const watch of this.watches) {
+      clearTimeout(watch.timer)
+      watch.res.socket?.destroy()
+    }
+    this.watches.clear()
+  }
+
+  /** Ends every open watch cleanly, as the apiserver does when a watch's timeoutSeconds runs out. */
+  endWatches(): void {
+    for (const watch of this.watches) {
+      clearTimeout(watch.timer)
+      watch.res.end()
+    }
+    this.watches.clear()
+  }
+
+  /**
+   * The next watch request (on `resource`, e.g. 'services', when given) gets an ERROR event with a 410
+   * Expired Status, then the stream ends.
+   */
+  goneOnNextWatch(resource?: string): void {
+    this.goneNext = resource ?? true
+  }
+
+  /** Forgets the watch history: every watch from an older resourceVersion now gets 410, as after compaction. */
+  compact(): void {
+    this.history.length = 0
+    this.compactedRevision = this.revision
+  }
+
+  /** The next request that carries a continue token gets 410 Expired, as after the snapshot was compacted. */
+  expireNextContinueToken(): void {
+    this.expireNextContinue = true
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion on every open watch. */
+  bookmark(): void {
+    for (const watch of this.watches) {
+      const object = { kind: watch.type.kind, apiVersion: watch.type.apiVersion, metadata: { resourceVersion: this.resourceVersion } }
+      writeEvent(watch.res, { type: 'BOOKMARK', object })
+    }
+  }
+
+  /**
+   * While down, requests fail: `unavailable` answers 503 with a Status (an apiserver behind a load balancer
+   * with no healthy backend), `reset` destroys the connection (nothing listening any more). `resources`
+   * limits the failure to some collections, e.g. ['services']; `watchesOnly` to watch requests (as with RBAC
+   * that grants list but not watch). Open watches are not touched: dropWatches().
+   */
+  setDown(down: boolean, options: { mode?: DownMode; resources?: string[]; watchesOnly?: boolean } = {}): void {
+    this.down = down
+      ? { mode: options.mode ?? 'unavailable', resources: options.resources, watchesOnly: options.watchesOnly === true }
+      : undefined
+  }
+
+  /** the requests made to one path, e.g. requestsTo('/api/v1/services') */
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path)
+  }
+
+  async close(): Promise<void> {
+    this.dropWatches()
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeAllConnections()
+    for (const socket of this.sockets) socket.destroy()
+    await closed
+  }
+
+  private seed(objects: KubeObject[]): void {
+    let highest = 0
+    for (const obj of objects) {
+      const type = typeForKind(String(obj['kind']))
+      const stored = stripTypeMeta(structuredClone(obj))
+      if (type.namespaced) meta(stored)['namespace'] ??= 'default'
+      const rv = Number(meta(stored)['resourceVersion'] ?? 0)
+      if (Number.isFinite(rv)) highest = Math.max(highest, rv)
+      this.collection(type).set(keyFor(type, stored), stored)
+    }
+    // The recorded lists were taken at one resourceVersion (3654 in the fixtures); start there.
+    this.revision = Math.max(highest, 3654, this.revision)
+    this.compactedRevision = this.revision
+  }
+
+  private prepare(type: ResourceType, obj: KubeObject): KubeObject {
+    const stored = stripTypeMeta(structuredClone(obj))
+    const metadata = meta(stored)
+    if (typeof metadata['name'] !== 'string' || metadata['name'] === '') {
+      throw new Error(`fake kube-apiserver: a ${type.kind} needs metadata.name`)
+    }
+    if (type.namespaced) metadata['namespace'] ??= 'default'
+    else delete metadata['namespace']
+    metadata['uid'] ??= randomUUID()
+    metadata['creationTimestamp'] ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    return stored
+  }
+
+  private commit(type: ResourceType, key: string, stored: KubeObject, verb: 'ADDED' | 'MODIFIED'): KubeObject {
+    meta(stored)['resourceVersion'] = String(++this.revision)
+    this.collection(type).set(key, stored)
+    this.publish(type, { type: verb, object: withTypeMeta(type, structuredClone(stored)) })
+    return withTypeMeta(type, structuredClone(stored))
+  }
+
+  private publish(type: ResourceType, event: WatchEvent): void {
+    this.history.push({ rv: this.revision, type, event })
+    for (const watch of this.watches) {
+      if (watchMatches(watch, type, event.object)) writeEvent(watch.res, event)
+    }
+  }
+
+  private collection(type: ResourceType): Map<string, KubeObject> {
+    let collection = this.store.get(type.resource)
+    if (collection === undefined) {
+      collection = new Map()
+      this.store.set(type.resource, collection)
+    }
+    return collection
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://fake')
+    const query = Object.fromEntries(url.searchParams)
+    const watch = query['watch'] === 'true' || query['watch'] === '1'
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      authorization: req.headers.authorization,
+      watch,
+    })
+    const route = parseRoute(url.pathname)
+    const down =
+      this.down !== undefined &&
+      (this.down.resources === undefined || this.down.resources.includes(route?.type.resource ?? '')) &&
+      (!this.down.watchesOnly || watch)
+    if (down && this.down?.mode === 'reset') {
+      req.socket.destroy()
+      return
+    }
+    if (down) return sendStatus(res, 503, 'ServiceUnavailable', 'the fake kube-apiserver is down')
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      return sendStatus(res, 401, 'Unauthorized', 'Unauthorized')
+    }
+    if (req.method !== 'GET') {
+      return sendStatus(res, 405, 'MethodNotAllowed', `the fake kube-apiserver only serves GET, not ${req.method}`)
+    }
+    if (route === undefined) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource')
+    let selector: LabelSelector
+    try {
+      selector = parseLabelSelector(query['labelSelector'] ?? '')
+    } catch (err) {
+      return sendStatus(res, 400, 'BadRequest', (err as Error).message)
+    }
+    if (route.name !== undefined) return this.getOne(res, route.type, route.namespace, route.name)
+    if (watch) return this.startWatch(req, res, route.type, route.namespace, selector, query)
+    return this.list(res, route.type, route.namespace, selector, query)
+  }
+
+  private getOne(res: ServerResponse, type: ResourceType, namespace: string | undefined, name: string): void {
+    const obj = this.collection(type).get(keyOf(type, namespace, name))
+    if (obj === undefined) return sendStatus(res, 404, 'NotFound', `${type.resource} "${name}" not found`)
+    sendJson(res, 200, withTypeMeta(type, obj))
+  }
+
+  private list(
+    res: ServerResponse,
+    type: ResourceType,
+    namespace: string | undefined,
+    selector: LabelSelector,
+    query: Record<string, string>,
+  ): void {
+    const limit = Number(query['limit'] ?? 0)
+    const continueToken = query['continue']
+    let snapshotId: string
+    let offset = 0
+    let snapshot: Snapshot | undefined
+    if (continueToken !== undefined && continueToken !== '') {
+      let decoded: { id?: unknown; offset?: unknown }
+      try {
+        decoded = JSON.parse(Buffer.from(continueToken, 'base64url').toString('utf8')) as typeof decoded
+      } catch {
+        return sendStatus(res, 400, 'BadRequest', 'continue key is not valid: illegal base64 data')
+      }
+      snapshotId = String(decoded.id)
+      offset = Number(decoded.offset)
+      snapshot = this.snapshots.get(snapshotId)
+      if (this.expireNextContinue || snapshot === undefined) {
+        this.expireNextContinue = false
+        this.snapshots.delete(snapshotId)
+        return sendStatus(
+          res,
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. ' +
+            'You can start a new list without the continue parameter.',
+        )
+      }
+    } else {
+      snapshotId = randomUUID()
+      const items = [...this.collection(type).values()]
+        .filter((obj) => (namespace === undefined || meta(obj)['namespace'] === namespace) && selector(labelsOf(obj)))
+        .sort((a, b) => keyFor(type, a).localeCompare(keyFor(type, b)))
+        .map((obj) => structuredClone(obj))
+      snapshot = { items, resourceVersion: this.resourceVersion }
+    }
+    const end = limit > 0 ? offset + limit : snapshot.items.length
+    const metadata: Record<string, unknown> = { resourceVersion: snapshot.resourceVersion }
+    if (end < snapshot.items.length) {
+      this.snapshots.set(snapshotId, snapshot)
+      metadata['continue'] = Buffer.from(JSON.stringify({ id: snapshotId, offset: end })).toString('base64url')
+      metadata['remainingItemCount'] = snapshot.items.length - end
+    } else {
+      this.snapshots.delete(snapshotId)
+    }
+    sendJson(res, 200, {
+      kind: `${type.kind}List`,
+      apiVersion: type.apiVersion,
+      metadata,
+      items: snapshot.items.slice(offset, end),
+    })
+  }
+
+  private startWatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    type: ResourceType,
+    namespace: string | undefined,
+    selector: LabelSelector,
+    query: Record<string, string>,
+  ): void {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
+    res.flushHeaders()
+    const from = query['resourceVersion'] ?? ''
+    const tooOld = from !== '' && from !== '0' && Number(from) < this.compactedRevision
+    const gone = this.goneNext === true || this.goneNext === type.resource
+    if (gone || tooOld) {
+      if (gone) this.goneNext = false
+      writeEvent(res, { type: 'ERROR', object: goneStatus(from, this.resourceVersion) })
+      res.end()
+      return
+    }
+    const watch: OpenWatch = { type, namespace, selector, res, timer: undefined }
+    if (from === '' || from === '0') {
+      // "Any" resourceVersion: the watch starts with the current state as synthetic ADDED events.
+      for (const obj of this.collection(type).values()) {
+        if (watchMatches(watch, type, obj)) writeEvent(res, { type: 'ADDED', object: withTypeMeta(type, obj) })
+      }
+    } else {
+      for (const entry of this.history) {
+        if (entry.rv > Number(from) && watchMatches(watch, entry.type, entry.event.object)) writeEvent(res, entry.event)
+      }
+    }
+    const timeoutSeconds = Number(query['timeoutSeconds'] ?? 0)
+    if (timeoutSeconds > 0) {
+      watch.timer = setTimeout(() => {
+        this.watches.delete(watch)
+        res.end()
+      }, timeoutSeconds * 1000)
+    }
+    this.watches.add(watch)
+    req.socket.on('close', () => {
+      clearTimeout(watch.timer)
+      this.watches.delete(watch)
+    })
+  }
+}
+
+function parseRoute(
+  pathname: string,
+): { type: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
+  for (const prefix of ['/api/v1', '/apis/discovery.k8s.io/v1']) {
+    if (!pathname.startsWith(`${prefix}/`)) continue
+    const segments = pathname.slice(prefix.length + 1).split('/').map(decodeURIComponent)
+    const find = (resource: string | undefined): ResourceType | undefined =>
+      RESOURCE_TYPES.find((t) => t.prefix === prefix && t.resource === resource)
+    const [first, second, third, fourth, ...rest] = segments
+    if (rest.length > 0) return undefined
+    if (first === 'namespaces' && second !== undefined && third !== undefined) {
+      const type = find(third)
+      return type?.namespaced === true ? { type, namespace: second, name: fourth } : undefined
+    }
+    const type = find(first)
+    if (type === undefined || third !== undefined) return undefined
+    return { type, namespace: undefined, name: second }
+  }
+  return undefined
+}
+
+type LabelSelector = (labels: Record<string, string>) => boolean
+
+/** Equality-based selectors (`a=b`, `a==b`, `a!=b`) and existence (`a`, `!a`); set-based ones are refused. */
+function parseLabelSelector(text: string): LabelSelector {
+  const requirements = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part): LabelSelector => {
+      const match = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part)
+      if (match !== null) {
+        const [, key = '', op, value = ''] = match
+        return op === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value
+      }
+      if (/^![^=!\s]+$/.test(part)) return (labels) => !(part.slice(1) in labels)
+      if (/^[^=!\s()]+$/.test(part)) return (labels) => part in labels
+      throw new Error(`unable to parse requirement: ${part} (the fake kube-apiserver supports equality only)`)
+    })
+  return (labels) => requirements.every((requirement) => requirement(labels))
+}
+
+function watchMatches(watch: OpenWatch, type: ResourceType, obj: KubeObject): boolean {
+  if (watch.type.resource !== type.resource) return false
+  if (watch.namespace !== undefined && meta(obj)['namespace'] !== watch.namespace) return false
+  return watch.selector(labelsOf(obj))
+}
+
+function writeEvent(res: ServerResponse, event: WatchEvent): void {
+  if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`)
+}
+
+function goneStatus(requested: string, current: string): KubeObject {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `too old resource version: ${requested} (${current})`,
+    reason: 'Expired',
+    code: 410,
+  }
+}
+
+function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
+  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code })
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+function typeForKind(kind: string): ResourceType {
+  const type = RESOURCE_TYPES.find((t) => t.kind === kind)
+  if (type === undefined) throw new Error(`fake kube-apiserver: unsupported kind ${kind}`)
+  return type
+}
+
+function meta(obj: KubeObject): Record<string, unknown> {
+  const metadata = obj['metadata']
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
+    return metadata as Record<string, unknown>
+  }
+  const created: Record<string, unknown> = {}
+  obj['metadata'] = created
+  return created
+}
+
+function labelsOf(obj: KubeObject): Record<string, string> {
+  const labels = meta(obj)['labels']
+  return typeof labels === 'object' && labels !== null ? (labels as Record<string, string>) : {}
+}
+
+function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
+  return type.namespaced ? `${namespace ?? 'default'}/${name}` : name
+}
+
+function keyFor(type: ResourceType, obj: KubeObject): string {
+  return keyOf(type, meta(obj)['namespace'] as string | undefined, String(meta(obj)['name']))
+}
+
+/** The apiserver stores no kind/apiVersion per item: list items lack them, watch events and GETs carry them. */
+function withTypeMeta(type: ResourceType, obj: KubeObject): KubeObject {
+  return { kind: type.kind, apiVersion: type.apiVersion, ...structuredClone(stripTypeMeta({ ...obj })) }
+}
+
+function stripTypeMeta(obj: KubeObject): KubeObject {
+  delete obj['kind']
+  delete obj['apiVersion']
+  return obj
+}
+
+/**
+ * Polls until `probe` returns something other than undefined/false: what a client of the fake has seen
+ * arrives asynchronously. The timeout is generous on purpose: CI machines are noisy, and tests built on the
+ * fake assert what happens, never how fast.
+ */
+export async function eventually<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
