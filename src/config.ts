@@ -43,6 +43,9 @@ export const serveSettings = {
   // The API server gives up on a webhook after timeoutSeconds (at most 30 s); a request still arriving after 10 s
   // is a slow client holding a socket, not a review anyone waits for.
   requestTimeout: { flag: 'request-timeout', kind: 'int', default: 10_000, help: 'ms to receive a whole request (headers and body)' },
+  // The API server writes a request's headers in one go; a connection that has not finished them after 5 s is a
+  // slow (or hostile) client. Node's own default is 60 s. Capped at --request-timeout, which covers headers too.
+  headersTimeout: { flag: 'headers-timeout', kind: 'int', default: 5_000, help: 'ms to receive the request headers (at most --request-timeout)' },
   // Go's HTTP client (the API server) keeps idle connections for 90 s; closing ours earlier races with its reuse.
   keepAliveTimeout: { flag: 'keep-alive-timeout', kind: 'int', default: 120_000, help: 'ms an idle keep-alive connection is kept open' },
   // Decisions take well under a millisecond; hundreds in flight means the process is saturated, and a fast 503
@@ -70,6 +73,7 @@ export interface ServeConfig {
   readonly logLevel: LogLevel
   readonly bodyLimit: number
   readonly requestTimeout: number
+  readonly headersTimeout: number
   readonly keepAliveTimeout: number
   readonly maxConcurrent: number
   readonly shutdownTimeout: number

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { ServerOptions as HttpsOptions } from 'node:https'
+import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { handleReview, type ReviewOutcome } from '../admission/handle.js'
@@ -9,6 +10,7 @@ import type { Webhook } from '../engine/decide.js'
 import { GuardError, guardError, isGuardError } from '../errors.js'
 import type { PolicySet } from '../policy/types.js'
 import type { Metrics } from './metrics.js'
+import { tlsMinVersion } from './tls.js'
 
 /** What the admission routes read on every request; swapped as a whole by reloads, never mutated. */
 export interface AdmissionState {
@@ -17,7 +19,7 @@ export interface AdmissionState {
 }
 
 export interface AdmissionAppDeps {
-  config: Pick<ServeConfig, 'bodyLimit' | 'requestTimeout' | 'keepAliveTimeout' | 'maxConcurrent'>
+  config: Pick<ServeConfig, 'bodyLimit' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'>
   logger: Logger
   state: AdmissionState
   metrics: Metrics
@@ -66,6 +68,53 @@ function describeRequest(outcome: ReviewOutcome): Record<string, unknown> {
   }
 }
 
+/** The kinds the webhook is registered for; any other value (a client can send anything) is counted as "other". */
+const knownKinds = new Set(['Service', 'EndpointSlice', 'Endpoints'])
+
+/** Metric labels must come from a small fixed set, never from client text (unbounded series). */
+function kindLabel(kind: unknown): string {
+  if (kind === undefined || kind === '') return ''
+  return typeof kind === 'string' && knownKinds.has(kind) ? kind : 'other'
+}
+
+/**
+ * Node's HTTP server options for the limits. Node checks request and headers timeouts only every
+ * connectionsCheckingInterval (default 30 s), which would let a slow client stay three times longer than
+ * --request-timeout; checking every second costs one walk over the open connections.
+ */
+function serverLimits(config: AdmissionAppDeps['config']) {
+  return {
+    // Capped: Node refuses a headers timeout longer than the request timeout, which covers headers as well.
+    headersTimeout: Math.min(config.headersTimeout, config.requestTimeout),
+    connectionsCheckingInterval: Math.min(1_000, config.requestTimeout),
+  }
+}
+
+/**
+ * Errors Node raises before a request reaches Fastify: a request or its headers not received in time (cut off by
+ * --request-timeout/--headers-timeout), headers over 16 KiB, unparsable HTTP. Answered in the catalogue's JSON
+ * shape when the socket can still take it, then closed.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  let status = 400
+  let body: object = { statusCode: 400, error: STATUS_CODES[400], message: 'The request is not valid HTTP/1.1.' }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const timeout = guardError('EG_TIMEOUT')
+    status = timeout.statusCode
+    body = errorBody(timeout)
+    logger.warn({ code: timeout.code }, 'slow client cut off')
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431
+    body = { statusCode: 431, error: STATUS_CODES[431], message: 'The request headers are larger than 16 KiB.' }
+  }
+  if (socket.writable) {
+    const text = JSON.stringify(body)
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text}`)
+  }
+  socket.destroy()
+}
+
 function decisionLabel(outcome: ReviewOutcome): 'allowed' | 'denied' | 'errored' | 'rejected' {
   if (outcome.kind === 'rejected') return 'rejected'
   if (outcome.kind === 'errored' || !outcome.decision.ok) return 'errored'
@@ -82,40 +131,68 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     loggerInstance: logger,
     // One line per admission request is written by the route itself, with the decision in it.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each limit's reason is in src/config.ts beside its default; Node's own header size cap (16 KiB) stays.
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeout,
     keepAliveTimeout: config.keepAliveTimeout,
     // On close(), idle keep-alive sockets are destroyed at once so the API server reconnects to another replica.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    ...(deps.https === undefined ? {} : { https: { minVersion: 'TLSv1.2' as const, ...deps.https } }),
+    clientErrorHandler: (err, socket) => clientError(err as NodeJS.ErrnoException, socket, logger),
+    ...(deps.https === undefined
+      ? { http: serverLimits(config) }
+      : {
+          https: {
+            minVersion: tlsMinVersion,
+            // A client that connects and never completes the handshake is a slow client too (Node's default: 120 s).
+            handshakeTimeout: config.requestTimeout,
+            ...serverLimits(config),
+            ...deps.https,
+          },
+        }),
   }) as unknown as FastifyInstance
 
   // The body is kept as text: decode() parses it, so the server and `endpoint-guard review` read it the same way.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  // Requests are counted from their headers on (before the body is read, so slow uploads count) until the
+  // response is done or the connection is gone: 'close' fires in both cases, 'finish' (onResponse) only in the
+  // first, and a client that hangs up mid-body must not leak a slot.
   let inFlight = 0
-  const counted = new WeakSet<FastifyRequest>()
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (_request, reply) => {
     if (inFlight >= config.maxConcurrent) {
       metrics.overloaded.inc()
       const err = guardError('EG_OVERLOADED', config.maxConcurrent)
       return reply.code(503).header('retry-after', '1').send(errorBody(err))
     }
     inFlight++
-    counted.add(request)
+    metrics.inFlight.set(inFlight)
+    reply.raw.once('close', () => metrics.inFlight.set(--inFlight))
     return undefined
   })
-  app.addHook('onResponse', async (request) => {
-    if (counted.has(request)) inFlight--
+  // On close(), Node stops accepting and closes the connections that are idle at that moment, but a connection
+  // whose request is still in flight would be kept alive after its answer and hold close() until the keep-alive
+  // timeout. Answers written from then on say `Connection: close`, so each connection ends with its last answer.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
+  // Latency as the API server sees it: headers received to answer written, for every answer on the two routes.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url
+    if (route === '/validate' || route === '/mutate') metrics.duration.observe({ webhook: route.slice(1) }, reply.elapsedTime / 1000)
   })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = toGuardError(err, request, config.bodyLimit)
     if (mapped.statusCode >= 500) request.log.error({ err }, 'unexpected error')
     else request.log.warn({ code: mapped.code, url: request.url }, 'request rejected')
-        // routeOptions.url, not request.url: a label must never take arbitrary client text (unbounded series).
+    // routeOptions.url, not request.url: a label must never take arbitrary client text (unbounded series).
     const webhook = request.routeOptions.url === '/mutate' ? 'mutate' : 'validate'
     metrics.requests.inc({ webhook, kind: '', operation: '', decision: 'rejected' })
     return reply.code(mapped.statusCode).send(errorBody(mapped))
@@ -131,8 +208,7 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const decision = decisionLabel(outcome)
     const described = describeRequest(outcome)
-    metrics.duration.observe({ webhook }, seconds)
-    metrics.requests.inc({ webhook, kind: String(described.kind ?? ''), operation: String(described.operation ?? ''), decision })
+    metrics.requests.inc({ webhook, kind: kindLabel(described.kind), operation: String(described.operation ?? ''), decision })
     if (outcome.kind === 'rejected') {
       request.log.warn({ webhook, code: outcome.error.code, decision }, 'admission request rejected')
       return reply.code(outcome.error.statusCode).send(errorBody(outcome.error))

@@ -62,6 +62,11 @@ export function createMetrics() {
       help: 'Times the cluster watches lost the API server since start.',
       registers: [registry],
     }),
+    inFlight: new Gauge({
+      name: 'endpoint_guard_admission_in_flight',
+      help: 'Admission requests being received or answered now (compare with --max-concurrent).',
+      registers: [registry],
+    }),
     overloaded: new Counter({
       name: 'endpoint_guard_overload_rejections_total',
       help: 'Requests answered 503 because --max-concurrent requests were already in flight.',

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { ClusterContext } from '../cluster/context.js'
@@ -6,17 +7,22 @@ import { emptyContext } from '../cluster/context.js'
 import { loadKubeConfig, startLiveContext, type LiveContext } from '../cluster/live-context.js'
 import { loadContextFile } from '../cluster/static-context.js'
 import type { ServeConfig } from '../config.js'
-import { loadPolicies } from '../policy/load.js'
-import type { PolicySet } from '../policy/types.js'
 import { buildAdmissionApp, type AdmissionState } from './app.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { buildProbeApp } from './probes.js'
-import { generateCertificate, readPemFile, readTlsFiles, writeCaFile, type TlsMaterial } from './tls.js'
+import { certificateStore, type CertificateStore } from './reload/certificate.js'
+import { openPolicyStore, type PolicyStore } from './reload/policies.js'
+import { watchFiles, type FileWatch } from './reload/watch-files.js'
+import { checkCaBundle, generateCertificate, readPemFile, readTlsFiles, secureContextOptions, writeCaFile, type TlsMaterial } from './tls.js'
 
 export interface RunningServer {
   admission: FastifyInstance
   probes: FastifyInstance
   metrics: Metrics
+  /** the policy set in force and its reload (also run by the directory watch) */
+  policies: PolicyStore
+  /** the serving certificate in use and its reload (also run by the file watch) */
+  certificate: CertificateStore
   /** the CA file written for a generated certificate */
   caFile: string | undefined
   admissionPort: number
@@ -32,8 +38,10 @@ async function tlsMaterial(config: ServeConfig, logger: Logger): Promise<{ tls: 
   const generated = await generateCertificate(config.serviceName, config.serviceNamespace)
   await writeCaFile(config.generatedCaFile, generated.caCert)
   logger.info({ caFile: config.generatedCaFile }, `generated a self-signed certificate; its CA is in ${config.generatedCaFile}`)
-  const tls = config.clientCaFile === undefined ? generated : { ...generated, clientCa: await readPemFile(config.clientCaFile) }
-  return { tls, caFile: config.generatedCaFile }
+  if (config.clientCaFile === undefined) return { tls: generated, caFile: config.generatedCaFile }
+  const clientCa = await readPemFile(config.clientCaFile)
+  checkCaBundle(clientCa)
+  return { tls: { ...generated, clientCa }, caFile: config.generatedCaFile }
 }
 
 async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ context: ClusterContext; live?: LiveContext }> {
@@ -62,50 +70,81 @@ async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metr
  */
 export async function startServer(config: ServeConfig, logger: Logger): Promise<RunningServer> {
   const metrics = createMetrics()
-  let policies: PolicySet = await loadPolicies(config.policies)
-  metrics.policiesLoaded.set(policies.policies.length)
-  logger.info({ policies: policies.policies.map((p) => p.id), dir: config.policies }, `loaded ${policies.policies.length} policies`)
+  const policies = await openPolicyStore(config.policies, logger, metrics)
+  const loaded = policies.current().policies
+  logger.info({ policies: loaded.map((p) => p.id), dir: config.policies }, `loaded ${loaded.length} policies`)
 
   const { tls, caFile } = await tlsMaterial(config, logger)
-  metrics.certificateExpiry.set(Math.floor(tls.notAfter.getTime() / 1000))
   const { context, live } = await clusterContext(config, logger, metrics)
 
   let shuttingDown = false
-  const state: AdmissionState = { policies: () => policies, cluster: () => context }
+  const state: AdmissionState = { policies: () => policies.current(), cluster: () => context }
   const https = {
-    key: tls.key,
-    cert: tls.cert,
-    ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+    ...secureContextOptions(tls),
+    ...(tls.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
   }
   const admission = buildAdmissionApp({ config, logger, state, metrics, https })
+  if (!(admission.server instanceof TlsServer)) throw new Error('the admission server is not a TLS server')
+  const certificate = certificateStore({
+    server: admission.server,
+    initial: tls,
+    files: {
+      ...(config.tlsCertFile === undefined ? {} : { certFile: config.tlsCertFile }),
+      ...(config.tlsKeyFile === undefined ? {} : { keyFile: config.tlsKeyFile }),
+      ...(config.clientCaFile === undefined ? {} : { clientCaFile: config.clientCaFile }),
+    },
+    logger,
+    metrics,
+  })
   const probes = buildProbeApp({
     logger,
     metrics,
     readiness: () => ({
-      policies: policies.policies.length > 0,
+      policies: policies.current().policies.length > 0,
       certificate: true,
       cluster: live === undefined || live.synced,
       serving: !shuttingDown,
     }),
   })
-  await probes.listen({ port: config.probePort, host: config.host })
-  await admission.listen({ port: config.port, host: config.host })
+  const watches: FileWatch[] = []
+  const stopWatching = () => Promise.all(watches.splice(0).map((w) => w.close()))
+  try {
+    await probes.listen({ port: config.probePort, host: config.host })
+    await admission.listen({ port: config.port, host: config.host })
+    watches.push(watchFiles({ paths: [config.policies], onChange: () => policies.reload(), logger }))
+    if (certificate.files.length > 0) watches.push(watchFiles({ paths: certificate.files, onChange: () => certificate.reload(), logger }))
+  } catch (err) {
+    await stopWatching()
+    await Promise.allSettled([admission.close(), probes.close(), live?.stop()])
+    throw err
+  }
   const admissionPort = (admission.server.address() as AddressInfo).port
   const probePort = (probes.server.address() as AddressInfo).port
-  logger.info({ port: admissionPort, probePort }, `serving admission on https://${config.host}:${admissionPort}`)
+  logger.info(
+    { port: admissionPort, probePort, watching: watches.flatMap((w) => w.dirs), certificateExpiry: certificate.notAfter().toISOString() },
+    `serving admission on https://${config.host}:${admissionPort}`,
+  )
 
+  let closing: Promise<void> | undefined
   return {
     admission,
     probes,
     metrics,
+    policies,
+    certificate,
     caFile,
     admissionPort,
     probePort,
-    async close() {
-      shuttingDown = true
-      await admission.close()
-      await live?.stop()
-      await probes.close()
+    close() {
+      closing ??= (async () => {
+        // Readiness fails from here on; the probe port stays up until the admission server has drained.
+        shuttingDown = true
+        await stopWatching()
+        await admission.close()
+        await live?.stop()
+        await probes.close()
+      })()
+      return closing
     },
   }
 }

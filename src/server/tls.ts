@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { SecureContextOptions } from 'node:tls'
 import { generate } from 'selfsigned'
 import { guardError } from '../errors.js'
 
@@ -33,6 +34,26 @@ export function checkPair(cert: string, key: string): Date {
   return new Date(x509.validTo)
 }
 
+/** The API server speaks TLS 1.2 and 1.3; nothing older is accepted, at start-up or after a reload. */
+export const tlsMinVersion = 'TLSv1.2' as const
+
+/** A client CA bundle must hold at least one readable certificate; an empty or garbled file would lock out every client. */
+export function checkCaBundle(pem: string): void {
+  try {
+    new X509Certificate(pem)
+  } catch (err) {
+    throw guardError('EG_TLS', `the client CA bundle holds no valid PEM certificate (${(err as Error).message}).`)
+  }
+}
+
+/**
+ * The TLS context options for a serving pair (and client CA). Used at start-up and by every reload:
+ * `setSecureContext` replaces all of them, so what is not passed again (minVersion, ca) would be lost.
+ */
+export function secureContextOptions(tls: TlsMaterial): SecureContextOptions {
+  return { key: tls.key, cert: tls.cert, minVersion: tlsMinVersion, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) }
+}
+
 export async function readPemFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
@@ -48,6 +69,7 @@ export async function readTlsFiles(certFile: string, keyFile: string, clientCaFi
     clientCaFile === undefined ? undefined : readPemFile(clientCaFile),
   ])
   const notAfter = checkPair(cert, key)
+  if (clientCa !== undefined) checkCaBundle(clientCa)
   return clientCa === undefined ? { key, cert, notAfter } : { key, cert, clientCa, notAfter }
 }
 

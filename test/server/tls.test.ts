@@ -6,7 +6,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import pino from 'pino'
 import { generate } from 'selfsigned'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parseServeConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
 import { fixturesDir } from '../support/fixtures.js'
@@ -15,14 +15,10 @@ import { post } from '../support/https-client.js'
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
 const silent = pino({ level: 'silent' })
 
-async function tempDir(t: Tap.Test): Promise<string> {
+async function tempDir(t: Test): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eg-tls-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
-}
-type Tap = typeof t
-declare namespace Tap {
-  type Test = Parameters<Parameters<Tap['test']>[1]>[0]
 }
 
 t.test('serve with every default: generated certificate, CA file, HTTP/1.1 keep-alive, TLS >= 1.2', async (t) => {

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import { isGuardError } from '../../errors.js'
+import { PolicyLoadError, compilePolicies, type PolicySource } from '../../policy/compile.js'
+import { readMetaSchema, readPolicySources } from '../../policy/load.js'
+import type { PolicySet } from '../../policy/types.js'
+import type { Metrics } from '../metrics.js'
+
+export type ReloadResult = 'updated' | 'unchanged' | 'rejected'
+
+/** The policy set in force, and how to replace it. */
+export interface PolicyStore {
+  readonly dir: string
+  /** the set in force; each admission request reads it once, so a swap never splits a request */
+  current(): PolicySet
+  /** re-reads the directory: a changed valid set replaces the current one, anything else leaves it in force */
+  reload(): Promise<ReloadResult>
+}
+
+/** What the set was built from: file names and contents, not paths (a ConfigMap swap changes `..data`'s target only). */
+function fingerprint(sources: readonly PolicySource[]): string {
+  const hash = createHash('sha256')
+  for (const s of sources) hash.update(path.basename(s.file)).update('\0').update(s.text).update('\0')
+  return hash.digest('hex')
+}
+
+/** Where a load problem is, for the log line: the file and JSON pointer when the error knows them. */
+function locate(err: unknown, dir: string): { code: string; file: string; pointer: string; problem: string } {
+  const problem = err instanceof Error ? err.message : String(err)
+  if (err instanceof PolicyLoadError) return { code: err.code, file: err.file, pointer: err.pointer === '' ? '/' : err.pointer, problem }
+  return { code: isGuardError(err) ? err.code : 'EG_INTERNAL', file: dir, pointer: '/', problem }
+}
+
+/**
+ * Loads the policies directory once (an invalid set throws: start-up stops) and returns the store that reloads
+ * it. A reload reads every file, skips compiling when nothing changed since the last attempt, and swaps the set
+ * with one assignment, so a request sees either the old set or the new one. A rejected set is logged with the
+ * file and JSON pointer, counted, and the last good set stays in force.
+ */
+export async function openPolicyStore(dir: string, logger: Logger, metrics: Metrics): Promise<PolicyStore> {
+  const meta = await readMetaSchema()
+  const sources = await readPolicySources(dir)
+  let current = compilePolicies(sources, meta, dir)
+  let lastAttempt = fingerprint(sources)
+  metrics.policiesLoaded.set(current.policies.length)
+
+  const reject = (err: unknown): ReloadResult => {
+    const where = locate(err, dir)
+    metrics.policyReloads.inc({ result: 'failure' })
+    logger.error({ dir, ...where, inForce: current.policies.map((p) => p.id) }, 'policy reload rejected; the last good policy set stays in force')
+    return 'rejected'
+  }
+
+  return {
+    dir,
+    current: () => current,
+    async reload() {
+      let next: readonly PolicySource[]
+      try {
+        next = await readPolicySources(dir)
+      } catch (err) {
+        // The same unreadable state is reported once, not at every poll.
+        const seen = `error:${err instanceof Error ? err.message : String(err)}`
+        if (seen === lastAttempt) return 'unchanged'
+        lastAttempt = seen
+        return reject(err)
+      }
+      const print = fingerprint(next)
+      if (print === lastAttempt) return 'unchanged'
+      lastAttempt = print
+      let set: PolicySet
+      try {
+        set = compilePolicies(next, meta, dir)
+      } catch (err) {
+        return reject(err)
+      }
+      const before = new Set(current.policies.map((p) => p.id))
+      const ids = set.policies.map((p) => p.id)
+      current = set
+      metrics.policyReloads.inc({ result: 'success' })
+      metrics.policiesLoaded.set(ids.length)
+      logger.info(
+        { dir, policies: ids, added: ids.filter((id) => !before.has(id)), removed: [...before].filter((id) => !ids.includes(id)) },
+        `policies reloaded: ${ids.length} in force`,
+      )
+      return 'updated'
+    },
+  }
+}
