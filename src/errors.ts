@@ -14,6 +14,8 @@ export const errorCatalogue = {
   EG_OVERLOADED: { status: 503, message: 'The webhook is at its limit of %s concurrent requests; retry shortly.' },
   EG_SHUTTING_DOWN: { status: 503, message: 'The webhook is shutting down; retry on another replica.' },
   EG_TIMEOUT: { status: 408, message: 'The request was not received in time.' },
+  EG_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than 16 KiB.' },
+  EG_BAD_HTTP: { status: 400, message: 'The request is not valid HTTP/1.1.' },
   EG_INTERNAL: { status: 500, message: 'Internal error while handling the request.' },
   EG_POLICY_FAILED: { status: 500, message: 'Policy %s failed while evaluating the object: %s.' },
   EG_POLICY_INVALID: { status: 500, message: '%s: %s: %s' },

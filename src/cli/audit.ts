@@ -63,18 +63,18 @@ export function registerAudit(program: Command, io: Io): void {
     .option('-n, --namespace <name>', 'audit only this namespace (default: all namespaces)')
     .option('--policies <dir>', 'policy directory (default: the bundled policies)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(formats).default('text'))
-    .option('--strict', 'warnings and breakages fail the audit too (exit 1)', false)
-    .option('--chunk-size <n>', 'items per list request (limit/continue pagination)', '500')
+    .option('--strict', 'warnings and breakages fail the audit too (exit 1)')
+    .option('--chunk-size <n>', 'items per list request, paginated with limit/continue (default: 500)')
     .addHelpText('after', help)
     .action(
-      async (opts: { kubeconfig?: string; namespace?: string; policies?: string; output: Format; strict: boolean; chunkSize: string }) => {
-        const chunkSize = Number(opts.chunkSize)
+      async (opts: { kubeconfig?: string; namespace?: string; policies?: string; output: Format; strict?: boolean; chunkSize?: string }) => {
+        const chunkSize = Number(opts.chunkSize ?? 500)
         if (!Number.isInteger(chunkSize) || chunkSize < 1) {
           io.stderr(`endpoint-guard audit: --chunk-size must be a positive integer, not ${JSON.stringify(opts.chunkSize)}`)
           io.setExitCode(2)
           return
         }
-        const options: AuditOptions = { output: opts.output, strict: opts.strict, chunkSize }
+        const options: AuditOptions = { output: opts.output, strict: opts.strict === true, chunkSize }
         const kubeconfig = opts.kubeconfig ?? firstKubeconfig(io.env['KUBECONFIG'])
         if (kubeconfig !== undefined) options.kubeconfig = kubeconfig
         if (opts.namespace !== undefined) options.namespace = opts.namespace
@@ -125,7 +125,7 @@ export async function runAudit(options: AuditOptions, io: Pick<Io, 'stdout' | 's
   } catch (err) {
     return fail(describeError(err))
   }
-  const output = createOutput(options.output, io.stdout, { verb: 'audited', noun: 'objects' })
+  const output = createOutput(options.output, io.stdout, { verb: 'audited', noun: 'object' })
   const summary = emptySummary(false)
   for (const result of auditResults(inventory, policies)) {
     count(summary, result)

@@ -8,6 +8,7 @@
  */
 import { findingText } from '../admission/respond.js'
 import type { Decision } from '../engine/decide.js'
+import { stdinName } from '../manifest/read.js'
 import type { Finding } from '../policy/types.js'
 
 export const formats = ['text', 'json', 'github'] as const
@@ -67,7 +68,7 @@ export interface Output {
 export interface OutputLabels {
   /** "checked" / "audited" */
   verb: string
-  /** "documents" / "objects" */
+  /** "document" / "object" */
   noun: string
 }
 
@@ -137,7 +138,7 @@ export function objectOf(r: Result): string {
 export function summaryLine(s: Summary, labels: OutputLabels): string {
   const files = s.files === undefined ? '' : ` in ${s.files} ${s.files === 1 ? 'file' : 'files'}`
   const parts = statuses.map((status) => (status === 'error' ? `${s.error} ${s.error === 1 ? 'error' : 'errors'}` : `${s[status]} ${status}`))
-  return `${labels.verb} ${s.total} ${labels.noun}${files}: ${parts.join(', ')}`
+  return `${labels.verb} ${s.total} ${labels.noun}${s.total === 1 ? '' : 's'}${files}: ${parts.join(', ')}`
 }
 
 /**
@@ -208,8 +209,10 @@ function ordered(r: Result): Record<string, unknown> {
 function githubOutput(write: (line: string) => void, labels: OutputLabels): Output {
   const annotate = (level: 'error' | 'warning' | 'notice', r: Result, line: number | undefined, title: string, message: string) => {
     const props: string[] = []
-    if (r.file !== undefined) props.push(`file=${escapeProperty(r.file)}`)
-    if (r.file !== undefined && line !== undefined) props.push(`line=${line}`)
+    // stdin is no file of the repository: an annotation on it would point nowhere.
+    const file = r.file === stdinName ? undefined : r.file
+    if (file !== undefined) props.push(`file=${escapeProperty(file)}`)
+    if (file !== undefined && line !== undefined) props.push(`line=${line}`)
     props.push(`title=${escapeProperty(title)}`)
     write(`::${level} ${props.join(',')}::${escapeData(message)}`)
   }

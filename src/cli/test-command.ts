@@ -40,10 +40,10 @@ export function registerTest(program: Command, io: Io): void {
     .description('run policy test suites: objects and the outcome each must get')
     .argument('[dir]', 'directory of suite files, searched recursively (default: the bundled suites)')
     .option('--policies <dir>', 'policy directory (default: the bundled policies)')
-    .option('--require-all', 'fail when a loaded policy has no test case', false)
+    .option('--require-all', 'fail when a loaded policy has no test case')
     .addHelpText('after', help)
-    .action(async (dir: string | undefined, opts: { policies?: string; requireAll: boolean }) => {
-      const options: TestOptions = { requireAll: opts.requireAll, cwd: process.cwd() }
+    .action(async (dir: string | undefined, opts: { policies?: string; requireAll?: boolean }) => {
+      const options: TestOptions = { requireAll: opts.requireAll === true, cwd: process.cwd() }
       if (opts.policies !== undefined) options.policies = opts.policies
       io.setExitCode(await runTests(dir ?? bundledSuitesDir, options, io))
     })

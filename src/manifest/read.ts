@@ -109,9 +109,10 @@ export type ManifestDocument =
 /**
  * The documents of one YAML (or JSON) text, one at a time: the parser never holds more than the document it is
  * on. A document that cannot be parsed is an error entry with its line; the documents after it are still read.
- * `kind: List` and typed lists (`ServiceList`, a saved API response) yield their items.
+ * `kind: List` and typed lists (`ServiceList`, a saved API response) yield their items. With `onlyKinds`, other
+ * documents are passed over without being converted (a first pass that only wants a few kinds).
  */
-export function* manifestDocuments(text: string, file: string): Generator<ManifestDocument> {
+export function* manifestDocuments(text: string, file: string, onlyKinds?: ReadonlySet<string>): Generator<ManifestDocument> {
   const lines = new LineCounter()
   const parser = new Parser(lines.addNewLine)
   const composer = new Composer()
@@ -129,6 +130,7 @@ export function* manifestDocuments(text: string, file: string): Generator<Manife
       yield { ...base, line: at.line, type: 'error', message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` }
       continue
     }
+    if (onlyKinds !== undefined && !mayBeOfKinds(doc, onlyKinds)) continue
     let value: unknown
     try {
       value = doc.toJS() // yaml's default maxAliasCount (100) stops alias bombs
@@ -142,6 +144,13 @@ export function* manifestDocuments(text: string, file: string): Generator<Manife
     }
     yield* objectsOf(value, doc, [], base, lineAt)
   }
+}
+
+/** false only when the document is a mapping whose `kind` is a plain string that is neither wanted nor a list */
+function mayBeOfKinds(doc: Document, kinds: ReadonlySet<string>): boolean {
+  if (!isMap(doc.contents)) return true
+  const kind = doc.contents.get('kind')
+  return typeof kind !== 'string' || kinds.has(kind) || kind.endsWith('List')
 }
 
 function* objectsOf(
@@ -192,22 +201,28 @@ export function fieldPathSegments(fieldPath: string): Array<string | number> {
   return out
 }
 
-/** The node at `segments`, or (unless `exact`) the deepest node on the way there that exists. */
+/**
+ * Where the field at `segments` is written: the key of a mapping entry (`name:`), the item of a sequence. When
+ * the path does not exist (a required field that is missing), the deepest entry on the way there, unless `exact`.
+ */
 function deepestNode(doc: Document, segments: ReadonlyArray<string | number>, exact = false): Node | undefined {
   let node: unknown = doc.contents
+  let anchor: unknown = doc.contents
   for (const segment of segments) {
     let next: unknown
+    let nextAnchor: unknown
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment))
-      // `key:` with no value: the key is where the field is.
-      next = pair === undefined ? undefined : (pair.value ?? pair.key)
+      next = pair?.value ?? undefined
+      nextAnchor = pair?.key
     } else if (isSeq(node) && typeof segment === 'number') {
-      next = node.items[segment]
+      next = nextAnchor = node.items[segment]
     }
-    if (next === undefined || next === null) return exact ? undefined : (node as Node)
+    if (nextAnchor === undefined || nextAnchor === null) return exact ? undefined : (anchor as Node | undefined)
+    anchor = nextAnchor
     node = next
   }
-  return (node ?? undefined) as Node | undefined
+  return (anchor ?? undefined) as Node | undefined
 }
 
 /**

@@ -97,17 +97,15 @@ function serverLimits(config: AdmissionAppDeps['config']) {
  */
 function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
-  let status = 400
-  let body: object = { statusCode: 400, error: STATUS_CODES[400], message: 'The request is not valid HTTP/1.1.' }
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    const timeout = guardError('EG_TIMEOUT')
-    status = timeout.statusCode
-    body = errorBody(timeout)
-    logger.warn({ code: timeout.code }, 'slow client cut off')
-  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
-    status = 431
-    body = { statusCode: 431, error: STATUS_CODES[431], message: 'The request headers are larger than 16 KiB.' }
-  }
+  const error =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? guardError('EG_TIMEOUT')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? guardError('EG_HEADERS_TOO_LARGE')
+        : guardError('EG_BAD_HTTP')
+  if (error.code === 'EG_TIMEOUT') logger.warn({ code: error.code }, 'slow client cut off')
+  const status = error.statusCode
+  const body = errorBody(error)
   if (socket.writable) {
     const text = JSON.stringify(body)
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text}`)
