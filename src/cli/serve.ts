@@ -4,6 +4,14 @@ import { describeError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { startServer } from '../server/serve.js'
 
+/**
+ * Logs go through an asynchronous destination; process.exit() would drop what is still buffered (the last lines
+ * are the ones that explain the exit), so exit only once the buffer is written.
+ */
+function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code))
+}
+
 /** `endpoint-guard serve`: start, then on SIGTERM/SIGINT shut down within --shutdown-timeout. */
 export async function runServe(flags: Partial<Record<SettingName, string>>, env: NodeJS.ProcessEnv): Promise<void> {
   const config = parseServeConfig(flags, env)
@@ -13,8 +21,7 @@ export async function runServe(flags: Partial<Record<SettingName, string>>, env:
     server = await startServer(config, logger)
   } catch (err) {
     logger.fatal({ err: describeError(err) }, `cannot start: ${describeError(err)}`)
-    logger.flush()
-    process.exitCode = 1
+    exitAfterFlush(logger, 1)
     return
   }
   let stopping = false
@@ -24,20 +31,17 @@ export async function runServe(flags: Partial<Record<SettingName, string>>, env:
     logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests, closing idle connections')
     const deadline = setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeout }, 'shutdown took too long; exiting with requests still open')
-      logger.flush()
-      process.exit(1)
+      exitAfterFlush(logger, 1)
     }, config.shutdownTimeout)
     deadline.unref()
     server.close().then(
       () => {
         logger.info('shut down')
-        logger.flush()
-        process.exit(0)
+        exitAfterFlush(logger, 0)
       },
       (err: unknown) => {
         logger.error({ err: describeError(err) }, 'error during shutdown')
-        logger.flush()
-        process.exit(1)
+        exitAfterFlush(logger, 1)
       },
     )
   }
