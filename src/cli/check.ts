@@ -20,7 +20,6 @@ import {
   readManifestFile,
   readStdin,
   stdinArgument,
-  stdinName,
   type ManifestDocument,
   type ManifestInput,
 } from '../manifest/read.js'
@@ -93,8 +92,8 @@ export async function runCheck(paths: readonly string[], options: CheckOptions, 
   }
   // stdin can be read once; both passes use this text.
   let stdinText: Promise<string> | undefined
-  const textOf = (file: string): Promise<string> => {
-    if (file !== stdinName) return readManifestFile(file)
+  const textOf = (input: { file: string; stdin?: true }): Promise<string> => {
+    if (input.stdin !== true) return readManifestFile(input.file)
     stdinText ??= readStdin(io.stdin)
     return stdinText
   }
@@ -142,11 +141,11 @@ type Read = { file: string; text: string; error?: undefined } | { file: string; 
 const readAheadFiles = 8
 
 /** The texts of the inputs, in order, a few files read ahead; a file that cannot be read comes with its error. */
-async function* readAhead(inputs: readonly ManifestInput[], textOf: (file: string) => Promise<string>): AsyncGenerator<Read> {
+async function* readAhead(inputs: readonly ManifestInput[], textOf: (input: { file: string; stdin?: true }) => Promise<string>): AsyncGenerator<Read> {
   const load = (input: ManifestInput): Promise<Read> =>
     'error' in input
       ? Promise.resolve({ file: input.file, error: input.error })
-      : textOf(input.file).then(
+      : textOf(input).then(
           (text) => ({ file: input.file, text }),
           (err: unknown) => ({ file: input.file, error: describeError(err) }),
         )

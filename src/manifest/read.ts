@@ -16,7 +16,7 @@ export const stdinName = 'stdin'
 const manifestExtensions = new Set(['.yaml', '.yml', '.json'])
 
 /** One input to read: a file found on disk or named on the command line, stdin, or a path that cannot be read. */
-export type ManifestInput = { file: string } | { file: string; error: string }
+export type ManifestInput = { file: string; stdin?: true } | { file: string; error: string }
 
 /**
  * The inputs named by `paths`, in order: files as given (whatever their extension), directories walked
@@ -28,7 +28,7 @@ export async function* manifestInputs(paths: readonly string[]): AsyncGenerator<
   const visited = new Set<string>()
   for (const p of paths) {
     if (p === stdinArgument) {
-      yield { file: stdinName }
+      yield { file: stdinName, stdin: true }
       continue
     }
     let info
