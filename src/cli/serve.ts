@@ -10,6 +10,8 @@ import { startServer } from '../server/serve.js'
  */
 function exitAfterFlush(logger: Logger, code: number): void {
   logger.flush(() => process.exit(code))
+  // A closed stdout (EPIPE) never completes the flush; exit anyway rather than outlive the grace period.
+  setTimeout(() => process.exit(code), 1_000)
 }
 
 /** `endpoint-guard serve`: start, then on SIGTERM/SIGINT shut down within --shutdown-timeout. */

@@ -16,7 +16,9 @@ export function loadKubeConfig(path?: string, serviceAccountPrefix = ''): KubeCo
     try {
       kubeConfig.loadFromFile(path)
     } catch (err) {
-      throw new Error(`Cannot load kubeconfig ${path}: ${(err as Error).message}`, { cause: err })
+      // client-node reports an empty or non-kubeconfig file as a TypeError from deep inside its parser.
+      const why = err instanceof TypeError ? 'the file is empty or not a kubeconfig' : (err as Error).message
+      throw new Error(`Cannot load kubeconfig ${path}: ${why}`, { cause: err })
     }
     if (kubeConfig.getCurrentCluster() === null) {
       throw new Error(`Cannot load kubeconfig ${path}: its current-context names no cluster`)

@@ -8,6 +8,7 @@ const controllers = [
   'system:serviceaccount:kube-system:endpointslice-controller',
   'system:serviceaccount:kube-system:endpointslicemirroring-controller',
   'system:kube-controller-manager',
+  'system:serviceaccount:kube-system:endpoint-controller',
 ]
 const scenario = (name: string): string => path.join(chartDir, 'ci', `${name}-values.yaml`)
 

@@ -23,7 +23,9 @@ function serviceNameOf(object: Obj): string | undefined {
 function trafficSummary(object: Obj): string {
   const ports = asArray(object.ports).map((p) => (isObj(p) && typeof p.port === 'number' ? `:${p.port}` : '')).filter((p) => p !== '')
   const addresses = asArray(object.endpoints).flatMap((e) => (isObj(e) ? asArray(e.addresses) : [])).filter((a) => typeof a === 'string')
-  const shown = addresses.slice(0, 3).flatMap((a) => (ports.length === 0 ? [String(a)] : ports.slice(0, 2).map((p) => `${String(a)}${p}`)))
+  // An IPv6 address takes brackets before a port, as in a URL: [2001:db8::10]:9000.
+  const host = (a: unknown) => (String(a).includes(':') ? `[${String(a)}]` : String(a))
+  const shown = addresses.slice(0, 3).flatMap((a) => (ports.length === 0 ? [String(a)] : ports.slice(0, 2).map((p) => `${host(a)}${p}`)))
   const more = addresses.length > 3 ? ` and ${addresses.length - 3} more addresses` : ''
   return shown.length === 0 ? 'no endpoints yet' : `${shown.join(', ')}${more}`
 }
