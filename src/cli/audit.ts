@@ -186,6 +186,7 @@ const controllerUsers = {
   endpointSlice: 'system:serviceaccount:kube-system:endpointslice-controller',
   mirroring: 'system:serviceaccount:kube-system:endpointslicemirroring-controller',
   controllerManager: 'system:kube-controller-manager',
+  apiServer: 'system:apiserver',
 } as const
 /** who audit says wrote an object that does not look written by the Kubernetes controllers */
 const auditUser: UserInfo = { username: 'endpoint-guard-audit' }
@@ -240,9 +241,12 @@ export function presumedWriter(object: KubeObject, services: ReadonlyMap<string,
     }
     return auditUser
   }
+  // The API server itself maintains the default/kubernetes Service and its Endpoints.
+  if (namespace === 'default' && name === 'kubernetes' && (object['kind'] === 'Service' || object['kind'] === 'Endpoints')) {
+    return { username: controllerUsers.apiServer }
+  }
   if (object['kind'] === 'Endpoints') {
-    // The API server itself maintains default/kubernetes; the endpoints controller those of selector Services.
-    if (namespace === 'default' && name === 'kubernetes') return { username: controllerUsers.controllerManager }
+    // The endpoints controller maintains the Endpoints of selector Services.
     if (selectorOf(services.get(key(namespace, name))) !== undefined) return { username: controllerUsers.controllerManager }
   }
   return auditUser

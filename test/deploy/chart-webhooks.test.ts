@@ -9,6 +9,7 @@ const controllers = [
   'system:serviceaccount:kube-system:endpointslicemirroring-controller',
   'system:kube-controller-manager',
   'system:serviceaccount:kube-system:endpoint-controller',
+  'system:apiserver',
 ]
 const scenario = (name: string): string => path.join(chartDir, 'ci', `${name}-values.yaml`)
 
