@@ -1,0 +1,169 @@
+// `npm run bench`: the performance table of docs/performance.md, in a few minutes on a 2-vCPU machine.
+//   npm run bench                    start-up, webhook vs bare limit (throughput, latency, memory), decision cost
+//   npm run bench -- soak            a few minutes at 80% of max throughput, RSS sampled     (node bench/soak.mjs)
+//   npm run bench -- overload        well past max, then back: 503s or bounded latency      (node bench/overload.mjs)
+//   npm run bench -- fuzz            the long fuzz run of decode → decide → encode          (node bench/fuzz.mjs)
+// Knobs (environment): BENCH_SECONDS (10, per throughput run), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32),
+// BENCH_STARTS (5), BENCH_JSON=<file> (also write the raw results). Loopback only. Needs dist/ (built if missing).
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { decideBench, linearity } from './decide.mjs'
+import { ensureBuilt, hasTaskset, pinSelf, rssMb, sampleRss, sleep, startBare, startWebhook, waitForQuietHost } from './lib.mjs'
+import { checkMix, loadRun, pacedRun } from './load.mjs'
+import { bodiesWithFreshUids, contextFile, describeMix, requestMix } from './mix.mjs'
+
+const env = (name, fallback) => (process.env[name] === undefined ? fallback : Number(process.env[name]))
+const seconds = env('BENCH_SECONDS', 10)
+const rounds = env('BENCH_ROUNDS', 2)
+const connections = env('BENCH_CONNECTIONS', 32)
+const starts = env('BENCH_STARTS', 5)
+const log = (s) => process.stderr.write(`bench: ${s}\n`)
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const range = (xs, d = 0) => `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]`
+
+async function startup() {
+  const times = []
+  const idle = []
+  for (let i = 0; i < starts; i++) {
+    await waitForQuietHost({ maxWaitMs: 5_000 })
+    const server = await startWebhook({ contextFile })
+    times.push(server.readyMs)
+    await sleep(500)
+    idle.push(rssMb(server.child.pid))
+    await server.stop()
+    log(`start-up ${i + 1}/${starts}: ready in ${fmt(server.readyMs)} ms`)
+  }
+  return { readyMs: times, idleRssMb: idle }
+}
+
+async function throughput(mix) {
+  const bodies = bodiesWithFreshUids(mix, 4).map((b) => b.body)
+  const [webhook, bare] = await Promise.all([startWebhook({ contextFile }), startBare()])
+  try {
+    await sleep(1000)
+    const idleRss = rssMb(webhook.child.pid)
+    const problems = await checkMix(webhook.port, mix)
+    if (problems.length > 0) throw new Error(`the webhook's answers do not match the mix:\n${problems.join('\n')}`)
+    log(`mix checked: ${mix.length} reviews answered as expected`)
+    const servers = { webhook, bare }
+    const runs = { webhook: [], bare: [] }
+    let loadRss = 0
+    // ABBA order: a slow patch of the host falls on both sides of the comparison.
+    const order = []
+    for (let r = 0; r < rounds; r++) order.push(...(r % 2 === 0 ? ['bare', 'webhook'] : ['webhook', 'bare']))
+    for (const name of order) {
+      const s = servers[name]
+      await waitForQuietHost({ maxWaitMs: 10_000 })
+      await loadRun({ port: s.port, bodies, connections, duration: 2, serverPid: s.child.pid })
+      const rss = name === 'webhook' ? sampleRss(s.child.pid) : undefined
+      const result = await loadRun({ port: s.port, bodies, connections, duration: seconds, serverPid: s.child.pid })
+      if (rss !== undefined) loadRss = Math.max(loadRss, rss.stop().max)
+      runs[name].push(result)
+      log(`${name}: ${fmt(result.rps)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${fmt(result.cpu.server, 2)}, others ${fmt(result.cpu.others, 2)} cores`)
+    }
+    const max = median(runs.webhook.map((r) => r.rps))
+    await waitForQuietHost({ maxWaitMs: 10_000 })
+    const rss = sampleRss(webhook.child.pid)
+    // Half of the maximum, paced evenly (open loop), same connections; see pacedRun for why not autocannon's rate.
+    const half = await pacedRun({ port: webhook.port, bodies, connections, duration: seconds, rate: max / 2 })
+    loadRss = Math.max(loadRss, rss.stop().max)
+    log(`webhook at ${fmt(max / 2)} req/s (paced): ${fmt(half.rps)} req/s, p50 ${half.latency.p50} ms, p99 ${half.latency.p99} ms, errors ${half.errors}, non-2xx ${half.non2xx}`)
+    const bareHalf = await pacedRun({ port: bare.port, bodies, connections, duration: seconds, rate: max / 2 })
+    log(`bare at ${fmt(max / 2)} req/s (paced): ${fmt(bareHalf.rps)} req/s, p50 ${bareHalf.latency.p50} ms, p99 ${bareHalf.latency.p99} ms`)
+    const crashed = webhook.exited() ?? bare.exited()
+    return { runs, half, bareHalf, max, idleRss, loadRss, crashed }
+  } finally {
+    await Promise.all([webhook.stop(), bare.stop()])
+  }
+}
+
+function report({ mix, start, tp, dc }) {
+  const w = tp.runs.webhook
+  const b = tp.runs.bare
+  const wRps = w.map((r) => r.rps)
+  const bRps = b.map((r) => r.rps)
+  const ratio = median(wRps) / median(bRps)
+  // Pairwise ratios (each webhook run against the bare run next to it) show how much of the ratio is noise.
+  const pairs = w.map((r, i) => r.rps / b[i].rps)
+  const errors = [...w, ...b, tp.half].reduce((s, r) => s + r.errors + (r.timeouts ?? 0) + r.non2xx, 0)
+  const lin = linearity(dc.bySize, 'allowed')
+  const linDenied = linearity(dc.bySize, 'all-bad')
+  const yes = (ok) => (ok ? 'met' : '**missed**')
+  const lines = []
+  const p = (s = '') => lines.push(s)
+  const mixInfo = describeMix(mix)
+  p(`endpoint-guard bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} vCPU (${os.cpus()[0]?.model ?? '?'}), ${hasTaskset ? 'server on core 0, load generator on core 1' : 'not pinned'}`)
+  p(`mix: ${mixInfo.entries} AdmissionReviews (${Object.entries(mixInfo.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}; ${mixInfo.denied} denied; mean body ${fmt(mixInfo.meanBytes)} B), 4 fresh uids each`)
+  p(`load: autocannon, ${connections} keep-alive TLS connections, ${seconds} s per run after a 2 s warm-up, ${rounds} rounds (ABBA); half-max latency: evenly paced open-loop client, same connections`)
+  p()
+  p('| measure | endpoint-guard serve | bare Fastify limit | ratio | target | |')
+  p('|---|---|---|---|---|---|')
+  p(`| throughput, req/s (median [range]) | ${range(wRps)} | ${range(bRps)} | ${fmt(ratio * 100)}% (pairs ${pairs.map((x) => `${fmt(x * 100)}%`).join(', ')}) | ≥ 80% of limit | ${yes(ratio >= 0.8)} |`)
+  // CPU time the server process used per answered request: less sensitive to neighbours than req/s.
+  const cpuPerReq = (runs) => median(runs.map((r) => (r.cpu.server * 1e6) / Math.max(1, r.rps)))
+  const wCpu = cpuPerReq(w)
+  const bCpu = cpuPerReq(b)
+  p(`| server CPU per request (median) | ${fmt(wCpu)} µs | ${fmt(bCpu)} µs | ${fmt((bCpu / wCpu) * 100)}% (limit ÷ webhook) | | |`)
+  const wl = w[Math.floor(w.length / 2)].latency
+  const bl = b[Math.floor(b.length / 2)].latency
+  p(`| latency at max, p50 / p99 | ${wl.p50} / ${wl.p99} ms | ${bl.p50} / ${bl.p99} ms | | | |`)
+  p(`| latency at half of max (${fmt(tp.max / 2)} req/s, paced), p50 / p99 | ${tp.half.latency.p50} / ${tp.half.latency.p99} ms (${fmt(tp.half.rps)} req/s) | ${tp.bareHalf.latency.p50} / ${tp.bareHalf.latency.p99} ms | | p99 < 5 ms | ${yes(tp.half.latency.p99 < 5)} |`)
+  p(`| errors, timeouts, non-2xx (all runs) | ${errors} | | | 0 | ${yes(errors === 0 && !tp.crashed)} |`)
+  p(`| RSS idle / under load | ${fmt(tp.idleRss)} / ${fmt(tp.loadRss)} MB | | | < 150 MB under load | ${yes(tp.loadRss < 150)} |`)
+  p(`| start-up, spawn → /readyz 200 (${starts} starts) | ${range(start.readyMs)} ms | | | < 1,500 ms | ${yes(median(start.readyMs) < 1500)} |`)
+  p(`| CPU of other processes during the runs | ${fmt(median([...w, ...b].map((r) => r.cpu.others)), 2)} cores (median) | | | ~0 | |`)
+  p()
+  p(`decision cost, in-process, one core: handleReview() (decode → decide → respond) on the mix ${fmt(dc.mix.handleReview)} reviews/s; decide() alone ${fmt(dc.mix.decide)}/s (validate), ${fmt(dc.mix.mutate)}/s (mutate)`)
+  p()
+  p('| endpoints in the slice | allowed: µs/review (µs/endpoint) | one loopback address (denied) | every address loopback (denied) |')
+  p('|---|---|---|---|')
+  for (const r of dc.bySize) {
+    const c = (v) => `${fmt(r[v].usPerReview, 1)} (${fmt(r[v].usPerEndpoint, 2)})`
+    p(`| ${fmt(r.endpoints)} | ${c('allowed')} | ${c('denied')} | ${c('all-bad')} |`)
+  }
+  const linearOk = lin.r2 >= 0.98 && lin.growth100to1000 <= 1.5 && linDenied.growth100to1000 <= 1.5
+  p(`| linear? | slope ${fmt(lin.slope, 2)} µs/endpoint, r² ${fmt(lin.r2, 4)}, per-endpoint cost 100→1000 ×${fmt(lin.growth100to1000, 2)} | | ×${fmt(linDenied.growth100to1000, 2)} | linear (×≤1.5) | ${yes(linearOk)} |`)
+  p()
+  p('| loopback addresses in one slice (100 endpoints) | handleReview, one call | µs per address |')
+  p('|---|---|---|')
+  for (const r of dc.byViolations) p(`| ${fmt(r.addresses)} | ${fmt(r.ms)} ms | ${fmt(r.usPerAddress, 1)} |`)
+  p()
+  p('| loaded policies | reviews/s on the mix | µs/review |')
+  p('|---|---|---|')
+  for (const r of dc.byPolicies) p(`| ${r.policies} | ${fmt(r.perSecond)} | ${fmt(r.usPerReview, 1)} |`)
+  return lines.join('\n')
+}
+
+const command = process.argv[2] ?? 'all'
+ensureBuilt()
+if (command === 'soak') await import('./soak.mjs')
+else if (command === 'overload') await import('./overload.mjs')
+else if (command === 'fuzz') {
+  const { fuzz } = await import('./fuzz.mjs')
+  const rows = await fuzz()
+  console.log(`fuzz: ${rows.reduce((s, r) => s + r.runs, 0)} cases, no failures, ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s`)
+} else if (command === 'decide') {
+  await import('./decide.mjs').then((m) => m.decideBench()).then((r) => console.log(JSON.stringify(r, null, 2)))
+} else if (command === 'all') {
+  const t0 = performance.now()
+  // The load generator (this process) on core 1; the servers are started on core 0.
+  pinSelf(1)
+  const mix = requestMix()
+  log(`waiting for a quiet host (other processes using ${fmt(await waitForQuietHost(), 2)} cores)`)
+  const start = await startup()
+  const tp = await throughput(mix)
+  log('decision cost...')
+  const dc = await decideBench()
+  const table = report({ mix, start, tp, dc })
+  console.log(table)
+  console.log(`\n(${fmt((performance.now() - t0) / 1000)} s)`)
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, table }, null, 2))
+} else {
+  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz or decide`)
+  process.exitCode = 2
+}
