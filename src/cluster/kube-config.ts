@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs'
 import { KubeConfig } from '@kubernetes/client-node'
-
-const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+import { hasServiceAccount } from './in-cluster.js'
 
 /**
  * `--kubeconfig PATH` loads that file; without it, the in-cluster service account when the pod has one;
@@ -25,7 +23,7 @@ export function loadKubeConfig(path?: string, serviceAccountPrefix = ''): KubeCo
     }
     return kubeConfig
   }
-  if (!existsSync(serviceAccountPrefix + SERVICE_ACCOUNT_TOKEN)) return undefined
+  if (!hasServiceAccount(serviceAccountPrefix)) return undefined
   // client-node would otherwise build the URL "https://undefined:undefined" and fail much later.
   if (!process.env['KUBERNETES_SERVICE_HOST'] || !process.env['KUBERNETES_SERVICE_PORT']) {
     throw new Error(

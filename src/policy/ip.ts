@@ -8,11 +8,10 @@ export type ParsedIp = { ok: true; family: IpFamily; address: Address } | { ok: 
 /** Dotted quads with a leading zero are read as octal by some parsers and as decimal by others. */
 const embeddedQuad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/
 
-/**
- * Strict parsing, as Kubernetes validates new objects since v1.33: four-part decimal IPv4 without leading
- * zeros; IPv6 without a zone. IPv4-mapped IPv6 is reported as IPv6 here; `effectiveAddress` unwraps it.
- */
-export function parseIp(value: string): ParsedIp {
+const dottedQuad = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/
+
+/** parseIp without the cache. */
+function parseUncached(value: string): ParsedIp {
   if (value.includes(':')) {
     if (value.includes('%')) return { ok: false, reason: 'must not carry an IPv6 zone' }
     const quad = embeddedQuad.exec(value)
@@ -22,12 +21,39 @@ export function parseIp(value: string): ParsedIp {
     if (!ipaddr.IPv6.isValid(value)) return { ok: false, reason: 'must be a valid IP address' }
     return { ok: true, family: 'IPv6', address: ipaddr.IPv6.parse(value) }
   }
-  if (ipaddr.IPv4.isValidFourPartDecimal(value)) return { ok: true, family: 'IPv4', address: ipaddr.IPv4.parse(value) }
+  const quad = dottedQuad.exec(value)
+  if (quad === null) return { ok: false, reason: 'must be a valid IP address' }
+  const parts = quad.slice(1)
   // Only blame leading zeros when there are some: "256.1.1.1" is out of range, not zero-padded.
-  if (/^\d+(\.\d+){3}$/.test(value) && value.split('.').some((part) => part.length > 1 && part.startsWith('0'))) {
+  if (parts.some((part) => part.length > 1 && part.startsWith('0'))) {
     return { ok: false, reason: 'must be a valid IPv4 address without leading zeros' }
   }
-  return { ok: false, reason: 'must be a valid IP address' }
+  const octets = parts.map(Number)
+  if (octets.some((o) => o > 255)) return { ok: false, reason: 'must be a valid IP address' }
+  return { ok: true, family: 'IPv4', address: new ipaddr.IPv4(octets) }
+}
+
+// The longest textual IP is an IPv6 address with an embedded quad: 45 characters. Anything longer is not an IP,
+// and is not worth parsing or remembering.
+const maxIpLength = 45
+// Slices repeat addresses across requests, and three keywords judge each address: parsing (ipaddr.js' regex
+// parsers) was half of a decision's cost. Results are immutable; the cache is simply dropped when full.
+const cacheLimit = 4096
+const cache = new Map<string, ParsedIp>()
+
+/**
+ * Strict parsing, as Kubernetes validates new objects since v1.33: four-part decimal IPv4 without leading
+ * zeros; IPv6 without a zone. IPv4-mapped IPv6 is reported as IPv6 here; `effectiveAddress` unwraps it.
+ */
+export function parseIp(value: string): ParsedIp {
+  if (value.length > maxIpLength) return { ok: false, reason: 'must be a valid IP address' }
+  let parsed = cache.get(value)
+  if (parsed === undefined) {
+    parsed = parseUncached(value)
+    if (cache.size >= cacheLimit) cache.clear()
+    cache.set(value, parsed)
+  }
+  return parsed
 }
 
 /** The address that traffic really goes to: ::ffff:a.b.c.d is the IPv4 address a.b.c.d. */

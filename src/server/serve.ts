@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { ClusterContext } from '../cluster/context.js'
 import { emptyContext } from '../cluster/context.js'
-import { loadKubeConfig, startLiveContext, type LiveContext } from '../cluster/live-context.js'
+import { hasServiceAccount } from '../cluster/in-cluster.js'
+import type { LiveContext } from '../cluster/live-context.js'
 import { loadContextFile } from '../cluster/static-context.js'
 import type { ServeConfig } from '../config.js'
 import { buildAdmissionApp, type AdmissionState } from './app.js'
@@ -46,11 +47,14 @@ async function tlsMaterial(config: ServeConfig, logger: Logger): Promise<{ tls: 
 
 async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ context: ClusterContext; live?: LiveContext }> {
   if (config.namespaces !== undefined) return { context: await loadContextFile(config.namespaces) }
-  const kubeConfig = loadKubeConfig(config.kubeconfig)
-  if (kubeConfig === undefined) {
+  if (config.kubeconfig === undefined && !hasServiceAccount()) {
     logger.info('no kubeconfig and not in a cluster: namespace labels and Services are unknown (use --namespaces FILE)')
     return { context: emptyContext }
   }
+  // Imported only now: @kubernetes/client-node costs about 1 s of start-up and 70 MB of memory.
+  const { loadKubeConfig, startLiveContext } = await import('../cluster/live-context.js')
+  const kubeConfig = loadKubeConfig(config.kubeconfig)
+  if (kubeConfig === undefined) return { context: emptyContext }
   const live = startLiveContext({
     kubeConfig,
     logger,

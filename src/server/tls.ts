@@ -81,12 +81,15 @@ export interface GeneratedCertificate extends TlsMaterial {
  * A CA and a serving certificate signed by it, for running with no certificate given. The CA is what clients
  * (curl --cacert, a webhook's caBundle) trust. Valid for localhost and the in-cluster Service names.
  */
+// P-256: as strong as RSA-3072 for TLS, and generated in milliseconds instead of the ~0.5 s an RSA key takes.
+// selfsigned signs with sha1 unless told otherwise.
+const keyOptions = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const
+
 export async function generateCertificate(serviceName: string, namespace: string, validDays = 365): Promise<GeneratedCertificate> {
   const notBeforeDate = new Date(Date.now() - 5 * 60_000)
   const notAfterDate = new Date(Date.now() + validDays * 86_400_000)
   const ca = await generate([{ name: 'commonName', value: 'endpoint-guard self-signed CA' }], {
-    keySize: 2048,
-    algorithm: 'sha256',
+    ...keyOptions,
     notBeforeDate,
     notAfterDate,
     extensions: [
@@ -102,14 +105,13 @@ export async function generateCertificate(serviceName: string, namespace: string
     `${serviceName}.${namespace}.svc.cluster.local`,
   ]
   const leaf = await generate([{ name: 'commonName', value: `${serviceName}.${namespace}.svc` }], {
-    keySize: 2048,
-    algorithm: 'sha256',
+    ...keyOptions,
     notBeforeDate,
     notAfterDate,
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',

@@ -1,30 +1,22 @@
-import type { KeywordDefinition } from 'ajv'
-import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { isIpv4Mapped, parseIp } from '../ip.js'
-import { keywordError, setErrors } from './keyword-error.js'
+import { stringCheckKeyword } from './string-check.js'
 
 /** `"ipAddress": "IPv4" | "IPv6" | "any"`: the string is a strictly valid address of that family. */
-export const ipAddress: KeywordDefinition = {
+export const ipAddress = stringCheckKeyword({
   keyword: 'ipAddress',
-  type: 'string',
   schemaType: 'string',
   metaSchema: { enum: ['IPv4', 'IPv6', 'any'] },
-  errors: true,
-  compile(family: 'IPv4' | 'IPv6' | 'any', parentSchema: Record<string, unknown>) {
+  compile(family: 'IPv4' | 'IPv6' | 'any') {
     const expected = family === 'any' ? 'an IP address' : `an ${family} address`
-    const validate: DataValidateFunction = (data: string) => {
+    return (data) => {
       const ip = parseIp(data)
-      if (!ip.ok) return setErrors(validate, [keywordError('ipAddress', { detail: `${ip.reason}` })], parentSchema)
+      if (!ip.ok) return ip.reason
       // ::ffff:a.b.c.d is IPv4 traffic in IPv6 clothing: Kubernetes (net.ParseIP + To4) does not count it as an
       // IPv6 address, and it is not an IPv4 address either, so it belongs to neither family (only "any" accepts
       // it). Checking ip.family alone let it through as an address of an IPv6 EndpointSlice.
       const mapped = isIpv4Mapped(ip.address)
-      if (family === 'any' || (ip.family === family && !mapped)) return setErrors(validate, [])
-      const detail = mapped
-        ? `must be ${expected}, not an IPv4-mapped IPv6 address`
-        : `must be ${expected}`
-      return setErrors(validate, [keywordError('ipAddress', { detail })], parentSchema)
+      if (family === 'any' || (ip.family === family && !mapped)) return undefined
+      return mapped ? `must be ${expected}, not an IPv4-mapped IPv6 address` : `must be ${expected}`
     }
-    return validate
   },
-}
+})

@@ -1,8 +1,7 @@
-import type { KeywordDefinition, SchemaObjCxt } from 'ajv'
-import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+import type { SchemaObjCxt } from 'ajv'
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../ip.js'
-import { keywordError, setErrors } from './keyword-error.js'
 import { invalidIpUnlessChecked } from './invalid-ip.js'
+import { stringCheckKeyword } from './string-check.js'
 
 function compileCidrs(keyword: string, list: string[], it: SchemaObjCxt): Cidr[] {
   return list.map((text, i) => {
@@ -15,32 +14,25 @@ function compileCidrs(keyword: string, list: string[], it: SchemaObjCxt): Cidr[]
   })
 }
 
-function cidrKeyword(keyword: 'ipInCidrs' | 'ipNotInCidrs'): KeywordDefinition {
+function cidrKeyword(keyword: 'ipInCidrs' | 'ipNotInCidrs') {
   const wantInside = keyword === 'ipInCidrs'
-  return {
+  return stringCheckKeyword({
     keyword,
-    type: 'string',
     schemaType: 'array',
     metaSchema: { type: 'array', items: { type: 'string' } },
-    errors: true,
-    compile(list: string[], parentSchema: Record<string, unknown>, it: SchemaObjCxt) {
+    compile(list: string[], parentSchema, it) {
       const cidrs = compileCidrs(keyword, list, it)
       const shown = cidrs.length === 0 ? 'none' : cidrs.map((c) => c.text).join(', ')
-      const validate: DataValidateFunction = (data: string) => {
+      return (data) => {
         const ip = parseIp(data)
-        if (!ip.ok) return setErrors(validate, invalidIpUnlessChecked(keyword, ip.reason, parentSchema), parentSchema)
+        if (!ip.ok) return invalidIpUnlessChecked(ip.reason, parentSchema)
         const hit = cidrs.find((c) => cidrContains(c, ip.address))
-        if (wantInside && hit === undefined) {
-          return setErrors(validate, [keywordError(keyword, { detail: `must be inside the allowed CIDRs (${shown})` })], parentSchema)
-        }
-        if (!wantInside && hit !== undefined) {
-          return setErrors(validate, [keywordError(keyword, { detail: `must not be inside the forbidden CIDR ${hit.text}` })], parentSchema)
-        }
-        return setErrors(validate, [])
+        if (wantInside && hit === undefined) return `must be inside the allowed CIDRs (${shown})`
+        if (!wantInside && hit !== undefined) return `must not be inside the forbidden CIDR ${hit.text}`
+        return undefined
       }
-      return validate
     },
-  }
+  })
 }
 
 /** `"ipInCidrs": ["203.0.113.0/24"]`: the address is inside one of the CIDRs (an empty list allows none). */
