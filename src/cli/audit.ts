@@ -16,7 +16,7 @@ import { staticContext } from '../cluster/static-context.js'
 import { decide } from '../engine/decide.js'
 import { selectorMatches } from '../engine/selector.js'
 import { describeError } from '../errors.js'
-import { loadPolicies } from '../policy/load.js'
+import { loadPoliciesFor } from './load-policies.js'
 import type { PolicySet } from '../policy/types.js'
 import { count, createOutput, emptySummary, evaluated, exitCodeOf, formats, type Format, type ReportedFinding, type Result } from './output.js'
 import type { Io } from './program.js'
@@ -104,12 +104,8 @@ export async function runAudit(options: AuditOptions, io: Pick<Io, 'stdout' | 's
     io.stderr(`endpoint-guard audit: ${message}`)
     return 2
   }
-  let policies: PolicySet
-  try {
-    policies = await loadPolicies(options.policies)
-  } catch (err) {
-    return fail(describeError(err))
-  }
+  const policies = await loadPoliciesFor('audit', options.policies, io.stderr)
+  if (policies === undefined) return 2
   let kubeConfig: KubeConfig | undefined
   try {
     const { loadKubeConfig } = await import('../cluster/kube-config.js')

@@ -23,7 +23,7 @@ import {
   type ManifestDocument,
   type ManifestInput,
 } from '../manifest/read.js'
-import { loadPolicies } from '../policy/load.js'
+import { loadPoliciesFor } from './load-policies.js'
 import type { PolicySet } from '../policy/types.js'
 import { count, createOutput, emptySummary, evaluated, exitCodeOf, formats, type Format, type Result } from './output.js'
 import type { Io } from './program.js'
@@ -83,13 +83,8 @@ export function registerCheck(program: Command, io: Io): void {
 
 /** Runs `check` and returns the exit status. */
 export async function runCheck(paths: readonly string[], options: CheckOptions, io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>): Promise<number> {
-  let policies: PolicySet
-  try {
-    policies = await loadPolicies(options.policies)
-  } catch (err) {
-    io.stderr(`endpoint-guard check: ${describeError(err)}`)
-    return 2
-  }
+  const policies = await loadPoliciesFor('check', options.policies, io.stderr)
+  if (policies === undefined) return 2
   // stdin can be read once; both passes use this text.
   let stdinText: Promise<string> | undefined
   const textOf = (input: { file: string; stdin?: true }): Promise<string> => {

@@ -62,7 +62,7 @@ export function buildProgram(io: Io): Command {
       }
       const context = opts.namespaces === undefined ? emptyContext : await loadContextFile(opts.namespaces)
       const options = { webhook: opts.mutate === true ? ('mutate' as const) : ('validate' as const), context }
-      io.setExitCode(await runReview(text, opts.policies === undefined ? options : { ...options, policies: opts.policies }, io.stdout))
+      io.setExitCode(await runReview(text, opts.policies === undefined ? options : { ...options, policies: opts.policies }, io.stdout, io.stderr))
     })
   registerCheck(program, io)
   registerTest(program, io)

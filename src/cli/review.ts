@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { handleReview } from '../admission/handle.js'
 import type { ClusterContext } from '../cluster/context.js'
-import { loadPolicies } from '../policy/load.js'
+import { loadPoliciesFor } from './load-policies.js'
 import { errorBody } from '../server/app.js'
 
 export async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string> {
@@ -21,8 +21,9 @@ export interface ReviewOptions {
  * `endpoint-guard review`: the AdmissionReview the server would answer, printed as JSON. Exit 0 allowed,
  * 1 denied or errored, 2 unreadable input (with the 4xx body the server would send).
  */
-export async function runReview(text: string, options: ReviewOptions, out: (s: string) => void): Promise<number> {
-  const policies = await loadPolicies(options.policies)
+export async function runReview(text: string, options: ReviewOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const policies = await loadPoliciesFor('review', options.policies, err)
+  if (policies === undefined) return 2
   const outcome = handleReview(text, policies, options.context, options.webhook)
   if (outcome.kind === 'rejected') {
     out(JSON.stringify(errorBody(outcome.error), null, 2))

@@ -8,8 +8,7 @@ import type { Command } from 'commander'
 import { describeError } from '../errors.js'
 import { bundledSuitesDir, loadSuites } from '../policy-test/load.js'
 import { runSuite } from '../policy-test/run.js'
-import { loadPolicies } from '../policy/load.js'
-import type { PolicySet } from '../policy/types.js'
+import { loadPoliciesFor } from './load-policies.js'
 import type { Io } from './program.js'
 
 export interface TestOptions {
@@ -51,13 +50,8 @@ export function registerTest(program: Command, io: Io): void {
 
 /** Runs every suite under `dir` and returns the exit status. */
 export async function runTests(dir: string, options: TestOptions, io: Pick<Io, 'stdout' | 'stderr'>): Promise<number> {
-  let policies: PolicySet
-  try {
-    policies = await loadPolicies(options.policies)
-  } catch (err) {
-    io.stderr(`endpoint-guard test: ${describeError(err)}`)
-    return 2
-  }
+  const policies = await loadPoliciesFor('test', options.policies, io.stderr)
+  if (policies === undefined) return 2
   let suites: Awaited<ReturnType<typeof loadSuites>>
   try {
     suites = await loadSuites(dir)

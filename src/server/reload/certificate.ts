@@ -1,10 +1,10 @@
-import { X509Certificate, createHash } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import { createSecureContext, type Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
 import { guardError, isGuardError } from '../../errors.js'
 import type { Metrics } from '../metrics.js'
 import { checkCaBundle, checkPair, readPemFile, secureContextOptions, type TlsMaterial } from '../tls.js'
-import type { ReloadResult } from './policies.js'
+import { changeReader, contentHash, type ReloadResult } from './read-change.js'
 
 export interface CertificateFiles {
   /** with keyFile: the serving pair, re-read on every reload; absent for a generated certificate */
@@ -24,7 +24,7 @@ export interface CertificateStore {
 }
 
 function fingerprint(tls: Pick<TlsMaterial, 'cert' | 'key' | 'clientCa'>): string {
-  return createHash('sha256').update(tls.cert).update('\0').update(tls.key).update('\0').update(tls.clientCa ?? '').digest('hex')
+  return contentHash([tls.cert, tls.key, tls.clientCa ?? ''])
 }
 
 function describe(cert: string): { subject: string; fingerprint256: string } {
@@ -47,7 +47,6 @@ export function certificateStore(options: {
 }): CertificateStore {
   const { server, files, logger, metrics } = options
   let inUse = options.initial
-  let lastAttempt = fingerprint(inUse)
   metrics.certificateExpiry.set(Math.floor(inUse.notAfter.getTime() / 1000))
   const watched = [files.certFile, files.keyFile, files.clientCaFile].filter((f): f is string => f !== undefined)
 
@@ -68,23 +67,16 @@ export function certificateStore(options: {
     ])
     return clientCa === undefined ? { cert, key } : { cert, key, clientCa }
   }
+  const readChange = changeReader(read, fingerprint, fingerprint(inUse))
 
   return {
     files: watched,
     notAfter: () => inUse.notAfter,
     async reload() {
-      let next: Pick<TlsMaterial, 'cert' | 'key' | 'clientCa'>
-      try {
-        next = await read()
-      } catch (err) {
-        const seen = `error:${err instanceof Error ? err.message : String(err)}`
-        if (seen === lastAttempt) return 'unchanged'
-        lastAttempt = seen
-        return reject(err)
-      }
-      const print = fingerprint(next)
-      if (print === lastAttempt) return 'unchanged'
-      lastAttempt = print
+      const change = await readChange()
+      if (change.kind === 'unchanged') return 'unchanged'
+      if (change.kind === 'failed') return reject(change.error)
+      const next = change.value
       let material: TlsMaterial
       try {
         const notAfter = checkPair(next.cert, next.key)

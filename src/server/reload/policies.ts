@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { isGuardError } from '../../errors.js'
@@ -6,8 +5,10 @@ import { PolicyLoadError, compilePolicies, type PolicySource } from '../../polic
 import { readMetaSchema, readPolicySources } from '../../policy/load.js'
 import type { PolicySet } from '../../policy/types.js'
 import type { Metrics } from '../metrics.js'
+import { changeReader, contentHash, type ReloadResult } from './read-change.js'
 
-export type ReloadResult = 'updated' | 'unchanged' | 'rejected'
+export type { ReloadResult }
+
 
 /** The policy set in force, and how to replace it. */
 export interface PolicyStore {
@@ -20,9 +21,7 @@ export interface PolicyStore {
 
 /** What the set was built from: file names and contents, not paths (a ConfigMap swap changes `..data`'s target only). */
 function fingerprint(sources: readonly PolicySource[]): string {
-  const hash = createHash('sha256')
-  for (const s of sources) hash.update(path.basename(s.file)).update('\0').update(s.text).update('\0')
-  return hash.digest('hex')
+  return contentHash(sources.flatMap((s) => [path.basename(s.file), s.text]))
 }
 
 /** Where a load problem is, for the log line: the file and JSON pointer when the error knows them. */
@@ -42,7 +41,7 @@ export async function openPolicyStore(dir: string, logger: Logger, metrics: Metr
   const meta = await readMetaSchema()
   const sources = await readPolicySources(dir)
   let current = compilePolicies(sources, meta, dir)
-  let lastAttempt = fingerprint(sources)
+  const readChange = changeReader(() => readPolicySources(dir), fingerprint, fingerprint(sources))
   metrics.policiesLoaded.set(current.policies.length)
 
   const reject = (err: unknown): ReloadResult => {
@@ -56,19 +55,10 @@ export async function openPolicyStore(dir: string, logger: Logger, metrics: Metr
     dir,
     current: () => current,
     async reload() {
-      let next: readonly PolicySource[]
-      try {
-        next = await readPolicySources(dir)
-      } catch (err) {
-        // The same unreadable state is reported once, not at every poll.
-        const seen = `error:${err instanceof Error ? err.message : String(err)}`
-        if (seen === lastAttempt) return 'unchanged'
-        lastAttempt = seen
-        return reject(err)
-      }
-      const print = fingerprint(next)
-      if (print === lastAttempt) return 'unchanged'
-      lastAttempt = print
+      const change = await readChange()
+      if (change.kind === 'unchanged') return 'unchanged'
+      if (change.kind === 'failed') return reject(change.error)
+      const next = change.value
       let set: PolicySet
       try {
         set = compilePolicies(next, meta, dir)

@@ -1,0 +1,16 @@
+import { describeError } from '../errors.js'
+import { loadPolicies } from '../policy/load.js'
+import type { PolicySet } from '../policy/types.js'
+
+/**
+ * The policies a command runs, or undefined after telling the user why they cannot be loaded (the file and
+ * JSON pointer of the problem); every command then exits 2, as for any unreadable input.
+ */
+export async function loadPoliciesFor(command: string, dir: string | undefined, stderr: (s: string) => void): Promise<PolicySet | undefined> {
+  try {
+    return await loadPolicies(dir)
+  } catch (err) {
+    stderr(`endpoint-guard ${command}: ${describeError(err)}`)
+    return undefined
+  }
+}
