@@ -15,3 +15,14 @@ export const loggerOptions: LoggerOptions = {
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino({ ...loggerOptions, level }, destination ?? pino.destination({ fd: 1, sync: false }))
 }
+
+/**
+ * The logger for the one line per admission request. Redaction only ever matches inside objects (`*.token`,
+ * `req.headers.authorization`, …), and that line holds only strings, numbers and an array of policy ids, so the
+ * redaction pass (pino runs it on every key because of the wildcard paths) cannot change it: skipping it
+ * costs nothing in safety and saves about a third of the line's cost. Anything else must keep using the
+ * redacting logger. The child is made once per server; the line carries the request id itself.
+ */
+export function admissionLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] })
+}
