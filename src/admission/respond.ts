@@ -1,5 +1,6 @@
 import type { Operation as PatchOperation } from 'fast-json-patch'
 import type { Decision } from '../engine/decide.js'
+import { guardError } from '../errors.js'
 import { violationText } from '../policy/render.js'
 import type { Finding } from '../policy/types.js'
 import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from './types.js'
@@ -60,7 +61,10 @@ function encodePatch(patch: PatchOperation[]): string {
 
 /** A decision as the API server wants it. Denials list every introduced violation, each with its field path. */
 export function decisionResponse(uid: string, decision: Decision): AdmissionResponse {
-  if (!decision.ok) return erroredResponse(uid, 500, `policy ${decision.policy} failed while evaluating the object: ${decision.message}`)
+  if (!decision.ok) {
+    const failed = guardError('EG_POLICY_FAILED', decision.policy, decision.message)
+    return erroredResponse(uid, failed.statusCode, failed.message)
+  }
   const response: AdmissionResponse = { uid, allowed: decision.allowed }
   if (!decision.allowed) {
     const denials = decision.findings.filter((f) => f.action === 'deny' && !f.preexisting)

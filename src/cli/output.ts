@@ -8,6 +8,7 @@
  */
 import { findingText } from '../admission/respond.js'
 import type { Decision } from '../engine/decide.js'
+import { guardError } from '../errors.js'
 import { stdinName } from '../manifest/read.js'
 import type { Finding } from '../policy/types.js'
 
@@ -99,7 +100,7 @@ export function reportedFinding(f: Finding): ReportedFinding {
 /** Status and findings of an evaluated object, from its decision (a policy that threw makes it an error). */
 export function evaluated(decision: Decision, extra: readonly ReportedFinding[] = []): Pick<Result, 'status' | 'findings' | 'error'> {
   if (!decision.ok) {
-    return { status: 'error', findings: [...extra], error: `policy ${decision.policy} failed while evaluating the object: ${decision.message}` }
+    return { status: 'error', findings: [...extra], error: guardError('EG_POLICY_FAILED', decision.policy, decision.message).message }
   }
   const findings = [...decision.findings.map(reportedFinding), ...extra]
   return { status: statusOf(findings), findings }
