@@ -1,4 +1,5 @@
 import { guardError, type GuardError } from '../errors.js'
+import { isObject } from '../kube-object.js'
 import {
   operations,
   reviewVersions,
@@ -27,8 +28,6 @@ export interface DecodeFailure {
 
 // A uid is a UUID in practice; the bound keeps a hostile value from being echoed back at length.
 const maxUidLength = 128
-
-const isObject = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function describeType(v: unknown): string {
   if (v === null) return 'null'

@@ -13,6 +13,7 @@ import type { ClusterContext } from '../cluster/context.js'
 import { staticContext } from '../cluster/static-context.js'
 import { decide } from '../engine/decide.js'
 import { describeError } from '../errors.js'
+import { objectName, objectNamespace, withNamespace } from '../kube-object.js'
 import {
   manifestDocuments,
   manifestInputs,
@@ -165,10 +166,10 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   if (typeof kind !== 'string' || kind === '') return { ...where, status: 'error', error: 'not a Kubernetes object: it has no kind' }
   const result: Result = { ...where, kind }
   // Skipped kinds may be cluster-scoped (Namespace, ClusterRole): show a namespace only when they carry one.
-  const ownNamespace = effectiveNamespace(object, undefined)
+  const ownNamespace = objectNamespace(object)
   if (guardedKinds.has(kind)) result.namespace = ownNamespace ?? namespace
   else if (ownNamespace !== undefined) result.namespace = ownNamespace
-  const name = nameOf(object)
+  const name = objectName(object)
   if (name !== undefined) result.name = name
   if (!guardedKinds.has(kind)) return { ...result, status: 'skipped' }
 
@@ -184,24 +185,4 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   const outcome = evaluated(decide(request, policies, context, 'validate'))
   for (const f of outcome.findings) f.line = doc.lineOf(f.path)
   return { ...result, ...outcome }
-}
-
-function nameOf(object: KubeObject): string | undefined {
-  const metadata = object['metadata']
-  if (typeof metadata !== 'object' || metadata === null) return undefined
-  const name = (metadata as Record<string, unknown>)['name']
-  return typeof name === 'string' && name !== '' ? name : undefined
-}
-
-function effectiveNamespace(object: KubeObject, fallback: string | undefined): string | undefined {
-  const metadata = object['metadata']
-  const ns = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>)['namespace'] : undefined
-  return typeof ns === 'string' && ns !== '' ? ns : fallback
-}
-
-/** A Service without a namespace goes where `--namespace` says, for the context as for its own request. */
-function withNamespace(object: KubeObject, namespace: string): KubeObject {
-  const metadata = typeof object['metadata'] === 'object' && object['metadata'] !== null ? (object['metadata'] as Record<string, unknown>) : {}
-  if (typeof metadata['namespace'] === 'string' && metadata['namespace'] !== '') return object
-  return { ...object, metadata: { ...metadata, namespace } }
 }

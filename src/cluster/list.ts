@@ -2,7 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { KubeObject } from './context.js'
-import { isObject, withTypeMeta } from './kube-object.js'
+import { isObject, withTypeMeta } from '../kube-object.js'
 
 /** A non-2xx answer from the API server (or none at all: `statusCode` undefined), with its Status body. */
 export class KubeApiError extends Error {

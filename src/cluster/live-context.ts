@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import type { BackoffOptions } from './backoff.js'
 import type { ClusterContext, KubeObject } from './context.js'
-import { labelsOf } from './kube-object.js'
+import { labelsOf } from '../kube-object.js'
 import { WatchedCollection, type CacheState, type HealthChange } from './watched-collection.js'
 
 export type { CacheState } from './watched-collection.js'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseAllDocuments } from 'yaml'
 import type { ClusterContext, KubeObject } from './context.js'
-import { deepFreeze, isObject, labelsOf, objectName, objectNamespace } from './kube-object.js'
+import { deepFreeze, isObject, labelsOf, objectName, objectNamespace } from '../kube-object.js'
 
 /**
  * A context built from manifests instead of a cluster: Namespaces give namespace labels, Services give

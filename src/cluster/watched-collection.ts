@@ -3,7 +3,7 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { Backoff, defaultBackoff, sleep, type BackoffOptions } from './backoff.js'
 import type { KubeObject } from './context.js'
-import { deepFreeze, isObject, objectName, objectNamespace, resourceVersionOf, withTypeMeta } from './kube-object.js'
+import { deepFreeze, isObject, objectName, objectNamespace, resourceVersionOf, withTypeMeta } from '../kube-object.js'
 import { listAll } from './list.js'
 
 /**

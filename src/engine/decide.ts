@@ -1,6 +1,7 @@
 import type { Operation as PatchOperation } from 'fast-json-patch'
 import type { AdmissionRequest, KubeObject } from '../admission/types.js'
 import type { ClusterContext } from '../cluster/context.js'
+import { withNamespace } from '../kube-object.js'
 import type { CompiledPolicy, Finding, PolicySet, Violation } from '../policy/types.js'
 import { violationsOf, type EvaluationContext } from './evaluate.js'
 import { policyMatches, requestNamespace } from './match.js'
@@ -21,21 +22,13 @@ export type Decision =
     }
   | { ok: false; policy: string; message: string }
 
-/**
- * What validating schemas see: `metadata.namespace` filled in from the request when absent (offline manifests
- * often omit it), so schemas can compare fields with the object's namespace. Mutation works on the raw object.
- */
-function withNamespace(object: KubeObject, namespace: string): KubeObject {
-  const metadata = (object.metadata ?? {}) as Record<string, unknown>
-  if (namespace === '' || typeof metadata.namespace === 'string') return object
-  return { ...object, metadata: { ...metadata, namespace } }
-}
-
 function toFindings(policy: CompiledPolicy, violations: Violation[], preexisting: boolean): Finding[] {
   return violations.map((v) => ({ ...v, policy: policy.id, action: policy.action, preexisting }))
 }
 
 function evaluate(policy: CompiledPolicy, request: AdmissionRequest, object: KubeObject, ctx: EvaluationContext): Finding[] {
+  // Schemas see `metadata.namespace` filled in from the request when absent (offline manifests often omit it), so
+  // they can compare fields with the object's namespace. Mutation works on the raw object.
   const current = violationsOf(policy, withNamespace(object, ctx.namespace), ctx)
   if (current.length === 0) return []
   // Ratcheting is an engine property: on UPDATE, only what the request adds or changes can deny.

@@ -8,6 +8,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type Document, type Node } from 'yaml'
 import type { KubeObject } from '../admission/types.js'
+import { isObject } from '../kube-object.js'
 
 /** The name stdin goes by: as an argument (`-`) and in output. */
 export const stdinArgument = '-'
@@ -160,7 +161,7 @@ function* objectsOf(
   base: DocumentBase,
   lineAt: (offset: number) => number,
 ): Generator<ManifestDocument> {
-  if (!isPlainObject(value)) {
+  if (!isObject(value)) {
     const what = Array.isArray(value) ? 'a list' : `a ${typeof value}`
     yield { ...base, type: 'error', message: `not a Kubernetes object: the document is ${what}, not a mapping` }
     return
@@ -171,7 +172,7 @@ function* objectsOf(
     // Items of a typed list carry no kind of their own; the list's kind names it.
     const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length)
     for (const [i, raw] of items.entries()) {
-      const item = itemKind !== undefined && isPlainObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw
+      const item = itemKind !== undefined && isObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw
       const itemPath = [...at, 'items', i]
       const line = lineAt(deepestNode(doc, itemPath, true)?.range?.[0] ?? 0)
       yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineAt)
@@ -231,10 +232,6 @@ function deepestNode(doc: Document, segments: ReadonlyArray<string | number>, ex
  */
 export function mayContainContextKinds(text: string): boolean {
   return /\bkind['"]?\s*:\s*['"]?(?:Service|Namespace)(?:List)?\b/.test(text)
-}
-
-function isPlainObject(value: unknown): value is KubeObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function reasonOf(err: unknown): string {

@@ -1,6 +1,8 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import type { EvaluationContext } from '../../engine/evaluate.js'
+import { labelsOf } from '../../engine/selector.js'
+import { isObject, objectName } from '../../kube-object.js'
 import { displayValue } from '../render.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
@@ -8,21 +10,19 @@ export const serviceChecks = ['ports', 'ipFamily', 'noSelector'] as const
 type ServiceCheck = (typeof serviceChecks)[number]
 
 type Obj = Record<string, unknown>
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-const labelsOf = (o: Obj): Obj => (isObj(o.metadata) && isObj(o.metadata.labels) ? o.metadata.labels : {})
 
 /** The Service an EndpointSlice (kubernetes.io/service-name) or an Endpoints object (same name) feeds. */
 function serviceNameOf(object: Obj): string | undefined {
-  if (object.kind === 'Endpoints') return isObj(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : undefined
+  if (object.kind === 'Endpoints') return objectName(object)
   const name = labelsOf(object)['kubernetes.io/service-name']
   return typeof name === 'string' && name !== '' ? name : undefined
 }
 
 /** "10.0.0.7:8080, 10.0.0.8:8080 and 3 more": what traffic the object would route, in a few words. */
 function trafficSummary(object: Obj): string {
-  const ports = asArray(object.ports).map((p) => (isObj(p) && typeof p.port === 'number' ? `:${p.port}` : '')).filter((p) => p !== '')
-  const addresses = asArray(object.endpoints).flatMap((e) => (isObj(e) ? asArray(e.addresses) : [])).filter((a) => typeof a === 'string')
+  const ports = asArray(object.ports).map((p) => (isObject(p) && typeof p.port === 'number' ? `:${p.port}` : '')).filter((p) => p !== '')
+  const addresses = asArray(object.endpoints).flatMap((e) => (isObject(e) ? asArray(e.addresses) : [])).filter((a) => typeof a === 'string')
   // An IPv6 address takes brackets before a port, as in a URL: [2001:db8::10]:9000.
   const host = (a: unknown) => (String(a).includes(':') ? `[${String(a)}]` : String(a))
   const shown = addresses.slice(0, 3).flatMap((a) => (ports.length === 0 ? [String(a)] : ports.slice(0, 2).map((p) => `${host(a)}${p}`)))
@@ -58,20 +58,20 @@ export const service: KeywordDefinition = {
     const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: Obj, cxt) {
       const name = serviceNameOf(data)
       const svc = name === undefined || this?.cluster === undefined ? undefined : this.cluster.service(this.namespace, name)
-      if (svc === undefined || !isObj(svc.spec)) return setErrors(validate, [])
+      if (svc === undefined || !isObject(svc.spec)) return setErrors(validate, [])
       const ref = `Service ${this?.namespace ?? ''}/${name ?? ''}`
       const base = cxt?.instancePath ?? ''
       const errors = []
       const spec = svc.spec
-      if (checks.has('noSelector') && isObj(spec.selector) && Object.keys(spec.selector).length > 0) {
+      if (checks.has('noSelector') && isObject(spec.selector) && Object.keys(spec.selector).length > 0) {
         const detail = `this slice would add ${trafficSummary(data)} to ${ref}, which selects pods ${selectorText(spec.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
         const path = data.kind === 'Endpoints' ? `${base}/metadata/name` : `${base}/metadata/labels/kubernetes.io~1service-name`
         errors.push(keywordError('service', { detail, type: 'Forbidden', value: name }, path))
       }
       if (checks.has('ports')) {
-        const names = new Set(asArray(spec.ports).map((p) => (isObj(p) && typeof p.name === 'string' ? p.name : '')))
+        const names = new Set(asArray(spec.ports).map((p) => (isObject(p) && typeof p.name === 'string' ? p.name : '')))
         asArray(data.ports).forEach((p, i) => {
-          const portName = isObj(p) && typeof p.name === 'string' ? p.name : ''
+          const portName = isObject(p) && typeof p.name === 'string' ? p.name : ''
           if (names.has(portName)) return
           const known = [...names].map((n) => (n === '' ? '(unnamed)' : n)).join(', ') || 'none'
           const detail = `${ref} has no port named ${displayValue(portName) ?? '""'} (its ports: ${known}), so kube-proxy will not use it`

@@ -1,10 +1,9 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction, DataValidationCxt } from "ajv/dist/types/index.js"
+import { isObject } from '../../kube-object.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 type UniqueBySchema = string | { fields: string[]; defaults?: Record<string, unknown> }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
  * `"uniqueBy": "name"` or `{"fields": ["port", "protocol"], "defaults": {"protocol": "TCP"}}`: no two items
@@ -39,7 +38,7 @@ export const uniqueBy: KeywordDefinition = {
       const errors = []
       for (let i = 0; i < data.length; i++) {
         const item = data[i]
-        if (!isRecord(item)) continue
+        if (!isObject(item)) continue
         const values = fields.map((f) => (item[f] !== undefined ? item[f] : defaults[f]))
         if (values.includes(undefined)) continue
         const key = JSON.stringify(values)

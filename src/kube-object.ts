@@ -1,6 +1,10 @@
-import type { KubeObject } from './context.js'
+import type { KubeObject } from './admission/types.js'
 
-/** The few metadata fields the caches key on; anything malformed reads as absent rather than throwing. */
+/**
+ * Reading plain Kubernetes JSON (objects as the API server sends them, or as manifests hold them): anything
+ * malformed reads as absent rather than throwing. One home for these, used by the engine, the cluster caches and
+ * the CLI alike.
+ */
 export function objectName(obj: KubeObject): string | undefined {
   const name = metadataOf(obj)['name']
   return typeof name === 'string' && name !== '' ? name : undefined
@@ -31,6 +35,15 @@ export function labelsOf(obj: KubeObject): Readonly<Record<string, string>> {
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The object with `metadata.namespace` set to `namespace` when it has none (absent or empty), as the API server
+ * and kubectl place it; the object itself when it has one. Never modifies the object.
+ */
+export function withNamespace(object: KubeObject, namespace: string): KubeObject {
+  if (namespace === '' || objectNamespace(object) !== undefined) return object
+  return { ...object, metadata: { ...metadataOf(object), namespace } }
 }
 
 /**
