@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { parseAllDocuments } from 'yaml'
+import { listItems, manifestDocuments, type ManifestDocument } from '../manifest/read.js'
 import type { ClusterContext, KubeObject } from './context.js'
 import { deepFreeze, isObject, labelsOf, objectName, objectNamespace } from '../kube-object.js'
 
@@ -37,59 +37,40 @@ export async function loadContextFile(path: string): Promise<ClusterContext> {
   return staticContext(parseManifests(text, path))
 }
 
-/** Exported for the CLI, which reads manifests the same way. `source` only names the input in errors. */
+/**
+ * The objects of a manifest text, read as `check` reads them (multi-document YAML or JSON, Lists unwrapped);
+ * the first problem throws, naming `source` and the line: a broken `--namespaces` file stops start-up.
+ */
 export function parseManifests(text: string, source: string): KubeObject[] {
   const objects: KubeObject[] = []
-  for (const doc of parseAllDocuments(text)) {
-    const [error] = doc.errors
-    if (error !== undefined) {
-      const at = error.linePos?.[0]
-      const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`
-      // The first line of yaml's message is the reason; the rest is a code excerpt that does not fit a log line.
-      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
-      throw new Error(`Cannot parse ${source}${where}: ${reason}`, { cause: error })
-    }
-    const value: unknown = doc.toJS()
-    if (value === null || value === undefined) continue // an empty document, e.g. a trailing `---`
-    const items = Array.isArray(value) ? value : [value]
-    for (const item of items) {
-      if (!isObject(item)) {
-        const line = doc.range[0] === 0 ? 1 : lineOf(text, doc.range[0])
-        throw new Error(`Cannot load ${source}: the document at line ${line} is not an object`)
-      }
-      objects.push(item)
-    }
+  for (const doc of manifestDocuments(text, source)) {
+    if (doc.type === 'object') objects.push(doc.object)
+    else if (doc.type === 'error') throw new Error(problemText(doc, source))
   }
   return objects
 }
 
-function* flattenLists(objects: Iterable<unknown>): Generator<KubeObject> {
-  for (const obj of objects) {
-    if (!isObject(obj)) continue
-    // `kind: List` (kubectl) and typed lists such as `NamespaceList` (a saved API response) both nest items.
-    if (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) {
-      yield* flattenListItems(obj)
-    } else {
-      yield obj
-    }
+function problemText(doc: Extract<ManifestDocument, { type: 'error' }>, source: string): string {
+  switch (doc.problem) {
+    case 'parse':
+      return `Cannot parse ${source} at line ${doc.line}, column ${doc.column ?? 1}: ${doc.reason}`
+    case 'not-an-object':
+      return `Cannot load ${source}: the document at line ${doc.line} is not an object`
+    case 'load':
+      return `Cannot load ${source}: ${doc.reason}`
   }
 }
 
-function* flattenListItems(list: KubeObject): Generator<KubeObject> {
-  const items = list['items'] as unknown[]
-  // Items of a typed list carry no kind of their own; the list's kind names it.
-  const itemKind = list['kind'] === 'List' ? undefined : (list['kind'] as string).slice(0, -'List'.length)
-  for (const item of flattenLists(items)) {
-    yield itemKind !== undefined && item['kind'] === undefined ? { kind: itemKind, ...item } : item
+/** Objects given directly (suite contexts, API lists) may still hold Lists. */
+function* flattenLists(objects: Iterable<unknown>): Generator<KubeObject> {
+  for (const obj of objects) {
+    if (!isObject(obj)) continue
+    const items = listItems(obj)
+    if (items === undefined) yield obj
+    else yield* flattenLists(items)
   }
 }
 
 function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++
-  return line
 }

@@ -105,7 +105,15 @@ export type ManifestDocument =
       lineOf: (fieldPath: string) => number
     })
   | (DocumentBase & { type: 'empty' })
-  | (DocumentBase & { type: 'error'; message: string })
+  | (DocumentBase & {
+      type: 'error'
+      /** the whole problem in one line, as `check` prints it */
+      message: string
+      /** what went wrong, for callers that word it their own way (the `--namespaces` file stops start-up) */
+      problem: 'parse' | 'load' | 'not-an-object'
+      reason: string
+      column?: number
+    })
 
 /**
  * The documents of one YAML (or JSON) text, one at a time: the parser never holds more than the document it is
@@ -128,7 +136,7 @@ export function* manifestDocuments(text: string, file: string, onlyKinds?: Reado
       const at = lines.linePos(error.pos[0])
       // The first line of yaml's message is the reason; the rest is a code excerpt that does not fit one line.
       const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
-      yield { ...base, line: at.line, type: 'error', message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` }
+      yield { ...base, line: at.line, type: 'error', problem: 'parse', reason, column: at.col, message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` }
       continue
     }
     if (onlyKinds !== undefined && !mayBeOfKinds(doc, onlyKinds)) continue
@@ -136,7 +144,8 @@ export function* manifestDocuments(text: string, file: string, onlyKinds?: Reado
     try {
       value = doc.toJS() // yaml's default maxAliasCount (100) stops alias bombs
     } catch (err) {
-      yield { ...base, type: 'error', message: `cannot load: ${reasonOf(err)}` }
+      const reason = reasonOf(err)
+      yield { ...base, type: 'error', problem: 'load', reason, message: `cannot load: ${reason}` }
       continue
     }
     if (value === null || value === undefined) {
@@ -154,6 +163,19 @@ function mayBeOfKinds(doc: Document, kinds: ReadonlySet<string>): boolean {
   return typeof kind !== 'string' || kinds.has(kind) || kind.endsWith('List')
 }
 
+/**
+ * The items of `kind: List` (kubectl) or of a typed list such as `ServiceList` (a saved API response), or
+ * undefined for any other object. Items of a typed list carry no kind of their own; the list's kind names it.
+ */
+export function listItems(value: KubeObject): unknown[] | undefined {
+  const kind = value['kind']
+  const items = value['items']
+  if (typeof kind !== 'string' || !kind.endsWith('List') || !Array.isArray(items)) return undefined
+  if (kind === 'List') return items
+  const itemKind = kind.slice(0, -'List'.length)
+  return items.map((raw: unknown) => (isObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw))
+}
+
 function* objectsOf(
   value: unknown,
   doc: Document,
@@ -162,17 +184,13 @@ function* objectsOf(
   lineAt: (offset: number) => number,
 ): Generator<ManifestDocument> {
   if (!isObject(value)) {
-    const what = Array.isArray(value) ? 'a list' : `a ${typeof value}`
-    yield { ...base, type: 'error', message: `not a Kubernetes object: the document is ${what}, not a mapping` }
+    const reason = `the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a mapping`
+    yield { ...base, type: 'error', problem: 'not-an-object', reason, message: `not a Kubernetes object: ${reason}` }
     return
   }
-  const kind = value['kind']
-  const items = value['items']
-  if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items)) {
-    // Items of a typed list carry no kind of their own; the list's kind names it.
-    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length)
-    for (const [i, raw] of items.entries()) {
-      const item = itemKind !== undefined && isObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw
+  const items = listItems(value)
+  if (items !== undefined) {
+    for (const [i, item] of items.entries()) {
       const itemPath = [...at, 'items', i]
       const line = lineAt(deepestNode(doc, itemPath, true)?.range?.[0] ?? 0)
       yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineAt)

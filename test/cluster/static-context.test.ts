@@ -109,7 +109,7 @@ t.test('a broken YAML file: the message names the file and the line', async (t) 
 
 t.test('a document that is not an object, and a missing file', async (t) => {
   const dir = await files(t, { 'scalar.yaml': 'kind: Namespace\nmetadata: {name: a}\n---\njust a string\n' })
-  await t.rejects(loadContextFile(join(dir, 'scalar.yaml')), /scalar\.yaml: the document at line 3 is not an object/)
+  await t.rejects(loadContextFile(join(dir, 'scalar.yaml')), /scalar\.yaml: the document at line 4 is not an object/)
   const missing = join(dir, 'missing.yaml')
   await t.rejects(loadContextFile(missing), { message: new RegExp(`Cannot read ${missing}`) })
 })
