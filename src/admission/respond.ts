@@ -68,12 +68,13 @@ export function decisionResponse(uid: string, decision: Decision): AdmissionResp
   const response: AdmissionResponse = { uid, allowed: decision.allowed }
   if (!decision.allowed) {
     const denials = decision.findings.filter((f) => f.action === 'deny' && !f.preexisting)
+    const texts = denials.map(findingText)
     response.status = {
       code: 403,
       reason: 'Forbidden',
-      message: listed(denials.map(findingText), maxListed).join('; '),
+      message: listed(texts, maxListed).join('; '),
       details: {
-        causes: denials.slice(0, maxListed).map((f) => ({ reason: f.type, field: f.path, message: findingText(f) })),
+        causes: denials.slice(0, maxListed).map((f, i) => ({ reason: f.type, field: f.path, message: texts[i] ?? '' })),
       },
     }
   }
