@@ -1,4 +1,4 @@
-// Decision cost, in-process on one core: handleReview() (decode → decide → respond) on the request mix, how the
+// Decision cost, in-process on one core: reviewAdmission() (decode → decide → respond) on the request mix, how the
 // cost grows with the endpoints in a slice (1 → 1000) and with the number of loaded policies.
 // Run alone: node bench/decide.mjs [--json]
 import { pathToFileURL } from 'node:url'
@@ -6,12 +6,13 @@ import { dist } from './lib.mjs'
 import path from 'node:path'
 import { contextFile, endpointSlice, repoRoot, requestMix, sliceReview } from './mix.mjs'
 
-const { handleReview } = await import(dist('admission/handle.js'))
-const { decide } = await import(dist('engine/decide.js'))
+const { reviewAdmission } = await import(dist('admission/review.js'))
+const { validate } = await import(dist('engine/validate.js'))
+const { mutate } = await import(dist('engine/mutate.js'))
 const { decodeReview } = await import(dist('admission/decode.js'))
-const { loadPolicies, readPolicySources, readMetaSchema } = await import(dist('policy/load.js'))
+const { loadPolicies, readPolicySources, readMetaSchema } = await import(dist('policy-files/read.js'))
 const { compilePolicies } = await import(dist('policy/compile.js'))
-const { loadContextFile } = await import(dist('cluster/static-context.js'))
+const { loadContextFile } = await import(dist('cluster/context-file.js'))
 
 /** Calls fn over `items` round-robin for about `ms` milliseconds (after a short warm-up); returns ops/s. */
 function rate(items, fn, ms = 400) {
@@ -43,9 +44,9 @@ export async function decideBench({ quick = false } = {}) {
   const bodies = mix.map((e) => e.body)
   const decoded = mix.map((e) => decodeReview(e.body).request)
 
-  const mixHandle = median3(bodies, (b) => handleReview(b, policies, context, 'validate'), ms)
-  const mixDecide = median3(decoded, (r) => decide(r, policies, context, 'validate'), ms)
-  const mixMutate = median3(decoded, (r) => decide(r, policies, context, 'mutate'), ms)
+  const mixHandle = median3(bodies, (b) => reviewAdmission(b, policies, context, 'validate'), ms)
+  const mixDecide = median3(decoded, (r) => validate(r, policies, context), ms)
+  const mixMutate = median3(decoded, (r) => mutate(r, policies, context), ms)
 
   // Slice size: allowed (all addresses good), denied (one loopback address), and every address bad.
   const sizes = [1, 10, 100, 1000]
@@ -62,14 +63,14 @@ export async function decideBench({ quick = false } = {}) {
         review = sliceReview(n, variant)
       }
       const body = JSON.stringify(review)
-      const perSecond = median3([body], (b) => handleReview(b, policies, context, 'validate'), ms)
+      const perSecond = median3([body], (b) => reviewAdmission(b, policies, context, 'validate'), ms)
       row[variant] = { perSecond, usPerReview: 1e6 / perSecond, usPerEndpoint: 1e6 / perSecond / n, bytes: body.length }
     }
     bySize.push(row)
   }
 
   // Policy count: the bundled set, then 2, 4 and 8 copies of it (renamed ids), on the same mix.
-  const [sources, meta] = await Promise.all([readPolicySources(path.join(repoRoot, 'schemas', 'policies')), readMetaSchema()])
+  const [sources, meta] = await Promise.all([readPolicySources([path.join(repoRoot, 'schemas', 'policies')]), readMetaSchema()])
   const byPolicies = []
   for (const copies of quick ? [1, 2, 4] : [1, 2, 4, 8]) {
     const all = []
@@ -85,7 +86,7 @@ export async function decideBench({ quick = false } = {}) {
       }
     }
     const set = compilePolicies(all, meta, 'bench')
-    const perSecond = median3(bodies, (b) => handleReview(b, set, context, 'validate'), ms)
+    const perSecond = median3(bodies, (b) => reviewAdmission(b, set, context, 'validate'), ms)
     byPolicies.push({ policies: set.policies.length, perSecond, usPerReview: 1e6 / perSecond })
   }
   // Many violations in one object: 100 endpoints with 10, 30 and 100 loopback addresses each (all within the
@@ -97,7 +98,7 @@ export async function decideBench({ quick = false } = {}) {
     for (const ep of review.request.object.endpoints) ep.addresses = Array.from({ length: perEndpoint }, () => '127.0.0.1')
     const body = JSON.stringify(review)
     const started = performance.now()
-    const outcome = handleReview(body, policies, context, 'validate')
+    const outcome = reviewAdmission(body, policies, context, 'validate')
     const ms = performance.now() - started
     byViolations.push({ addresses: 100 * perEndpoint, ms, usPerAddress: (ms * 1000) / (100 * perEndpoint), allowed: outcome.review?.response.allowed })
   }

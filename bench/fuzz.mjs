@@ -7,12 +7,12 @@ import { dist } from './lib.mjs'
 import { reviewsDir } from './mix.mjs'
 import { arbitraries, checkHttp, checkOutcome, contentTypes } from '../test/fuzz/fixtures/review-properties.mjs'
 
-const { handleReview } = await import(dist('admission/handle.js'))
-const { loadPolicies } = await import(dist('policy/load.js'))
-const { loadContextFile } = await import(dist('cluster/static-context.js'))
+const { reviewAdmission } = await import(dist('admission/review.js'))
+const { loadPolicies } = await import(dist('policy-files/read.js'))
+const { loadContextFile } = await import(dist('cluster/context-file.js'))
 const { buildAdmissionApp } = await import(dist('server/app.js'))
 const { createMetrics } = await import(dist('server/metrics.js'))
-const { parseServeConfig } = await import(dist('config.js'))
+const { parseConfig } = await import(dist('config.js'))
 
 export async function fuzz({ runs = Number(process.env.FUZZ_RUNS ?? 5000), log = console.log } = {}) {
   const seed = process.env.FUZZ_SEED === undefined ? {} : { seed: Number(process.env.FUZZ_SEED) }
@@ -24,7 +24,7 @@ export async function fuzz({ runs = Number(process.env.FUZZ_RUNS ?? 5000), log =
     const counts = { answered: 0, errored: 0, rejected: 0, allowed: 0 }
     fc.assert(
       fc.property(arbitrary, webhooks, (body, webhook) => {
-        const outcome = handleReview(body, policies, cluster, webhook)
+        const outcome = reviewAdmission(body, policies, cluster, webhook)
         counts[outcome.kind === 'answer' ? 'answered' : outcome.kind]++
         if (outcome.kind !== 'rejected' && outcome.review.response.allowed) counts.allowed++
         const problem = checkOutcome(body, outcome)
@@ -37,7 +37,7 @@ export async function fuzz({ runs = Number(process.env.FUZZ_RUNS ?? 5000), log =
   }
   const app = buildAdmissionApp({
     // every serve default (the 7 MiB body limit among them), as `endpoint-guard serve` would run
-    config: parseServeConfig({}, {}),
+    config: parseConfig('serve', {}, {}),
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     state: { policies: () => policies, cluster: () => cluster },

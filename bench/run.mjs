@@ -118,7 +118,7 @@ function report({ mix, start, tp, dc }) {
   p(`| start-up, spawn → /readyz 200 (${starts} starts) | ${range(start.readyMs)} ms | | | < 1,500 ms | ${yes(median(start.readyMs) < 1500)} |`)
   p(`| CPU of other processes during the runs | ${fmt(median([...w, ...b].map((r) => r.cpu.others)), 2)} cores (median) | | | ~0 | |`)
   p()
-  p(`decision cost, in-process, one core: handleReview() (decode → decide → respond) on the mix ${fmt(dc.mix.handleReview)} reviews/s; decide() alone ${fmt(dc.mix.decide)}/s (validate), ${fmt(dc.mix.mutate)}/s (mutate)`)
+  p(`decision cost, in-process, one core: reviewAdmission() (decode → decide → respond) on the mix ${fmt(dc.mix.handleReview)} reviews/s; decide() alone ${fmt(dc.mix.decide)}/s (validate), ${fmt(dc.mix.mutate)}/s (mutate)`)
   p()
   p('| endpoints in the slice | allowed: µs/review (µs/endpoint) | one loopback address (denied) | every address loopback (denied) |')
   p('|---|---|---|---|')

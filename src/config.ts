@@ -4,91 +4,179 @@ import { guardError } from './errors.js'
 import { bundledPaths } from './paths.js'
 
 /**
- * Every `serve` setting, in one table: its flag, its environment variable, its default and why. The CLI builds
- * its options from this table and `parseServeConfig` is the only place that reads `ENDPOINT_GUARD_*`.
+ * Every setting of every command, in one table: its flag, which commands take it, its default and why. The CLI
+ * builds its options from this table, `parseConfig` is the only place that reads the environment
+ * (`ENDPOINT_GUARD_<FLAG>`, plus the standard `KUBECONFIG`, `POD_NAMESPACE` and in-cluster variables), and the
+ * config types are derived from it. Precedence: flag, then environment, then default.
  */
-type Kind = 'port' | 'int' | 'string' | 'path' | 'level'
+export const commands = ['serve', 'review', 'check', 'test', 'audit'] as const
+export type CommandName = (typeof commands)[number]
+
+type Kind = 'port' | 'int' | 'string' | 'path' | 'paths' | 'level' | 'flag' | 'choice'
 interface Setting {
   flag: string
+  /** one-letter alias, e.g. `-o` */
+  short?: string
+  /** the value's name in --help (`--policies <dir>`); `<value>` when not given */
+  arg?: string
   kind: Kind
+  commands: readonly CommandName[]
   help: string
-  default?: string | number
+  default?: string | number | readonly string[]
+  /** for kind choice: the allowed values, per command */
+  choices?: Partial<Record<CommandName, readonly string[]>>
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof logLevels)[number]
 
-export const serveSettings = {
-  port: { flag: 'port', kind: 'port', default: 8443, help: 'HTTPS port for POST /validate and /mutate' },
-  probePort: { flag: 'probe-port', kind: 'port', default: 8080, help: 'plain-HTTP port for /livez, /readyz and /metrics' },
-  host: { flag: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on' },
-  policies: { flag: 'policies', kind: 'path', default: bundledPaths.policies, help: 'directory of policy files (*.json)' },
-  tlsCertFile: { flag: 'tls-cert-file', kind: 'path', help: 'PEM certificate (chain); with --tls-key-file, reloaded when it changes' },
-  tlsKeyFile: { flag: 'tls-key-file', kind: 'path', help: 'PEM private key for --tls-cert-file' },
-  clientCaFile: { flag: 'client-ca-file', kind: 'path', help: 'PEM CA bundle: require client certificates signed by it (mTLS from the API server)' },
+/** The name `--policies` gives the policies shipped with endpoint-guard. */
+export const bundledPolicies = 'bundled'
+
+export const outputFormats = {
+  check: ['text', 'json', 'github'],
+  audit: ['text', 'json', 'github'],
+} as const satisfies Partial<Record<CommandName, readonly string[]>>
+
+const offline = ['review', 'check', 'test', 'audit'] as const
+
+export const settings = {
+  port: { flag: 'port', kind: 'port', commands: ['serve'], default: 8443, help: 'HTTPS port for POST /validate and /mutate' },
+  probePort: { flag: 'probe-port', kind: 'port', commands: ['serve'], default: 8080, help: 'plain-HTTP port for /livez, /readyz and /metrics' },
+  host: { flag: 'host', kind: 'string', commands: ['serve'], default: '0.0.0.0', help: 'address to listen on' },
+  policies: {
+    flag: 'policies',
+    arg: '<dir>',
+    kind: 'paths',
+    commands: ['serve', ...offline],
+    default: [bundledPolicies],
+    help: `policy directory (*.json); repeat to layer directories, a later one replacing a policy of the same id; "${bundledPolicies}" names the bundled set`,
+  },
+  tlsCertFile: { flag: 'tls-cert-file', kind: 'path', commands: ['serve'], help: 'PEM certificate (chain); with --tls-key-file, reloaded when it changes' },
+  tlsKeyFile: { flag: 'tls-key-file', kind: 'path', commands: ['serve'], help: 'PEM private key for --tls-cert-file' },
+  clientCaFile: { flag: 'client-ca-file', kind: 'path', commands: ['serve'], help: 'PEM CA bundle: require client certificates signed by it (mTLS from the API server)' },
   generatedCaFile: {
     flag: 'generated-ca-file',
     kind: 'path',
+    commands: ['serve'],
     default: path.join(os.tmpdir(), 'endpoint-guard-ca.pem'),
     help: 'where the CA of the generated self-signed certificate is written (when no --tls-cert-file)',
   },
-  serviceName: { flag: 'service-name', kind: 'string', default: 'endpoint-guard', help: 'Service name put in the generated certificate' },
-  serviceNamespace: { flag: 'service-namespace', kind: 'string', default: 'default', help: 'Service namespace put in the generated certificate' },
-  namespaces: { flag: 'namespaces', kind: 'path', help: 'Namespace (and Service) manifests giving cluster context when no cluster is used' },
-  kubeconfig: { flag: 'kubeconfig', kind: 'path', help: 'kubeconfig for the cluster context (else in-cluster config when present, else none)' },
-  logLevel: { flag: 'log-level', kind: 'level', default: 'info', help: `one of ${logLevels.join(', ')}` },
+  serviceName: { flag: 'service-name', kind: 'string', commands: ['serve'], default: 'endpoint-guard', help: 'Service name put in the generated certificate' },
+  serviceNamespace: {
+    flag: 'service-namespace',
+    kind: 'string',
+    commands: ['serve'],
+    default: 'default',
+    help: 'Service namespace put in the generated certificate (else $POD_NAMESPACE)',
+  },
+  namespaces: {
+    flag: 'namespaces',
+    arg: '<file>',
+    kind: 'path',
+    commands: ['serve', 'review'],
+    help: 'Namespace and Service manifests giving the cluster context when no cluster is used',
+  },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    arg: '<file>',
+    kind: 'path',
+    commands: ['serve', 'audit'],
+    help: 'kubeconfig of the cluster (else the first file in $KUBECONFIG, else the in-cluster service account, else none)',
+  },
+  logLevel: { flag: 'log-level', kind: 'level', commands: ['serve'], default: 'info', help: `one of ${logLevels.join(', ')}` },
   // The API server refuses request bodies over 3 MiB; an AdmissionReview carries object and oldObject, each up to
   // that size, plus the envelope. 7 MiB admits every legitimate review and bounds what a hostile client can send.
-  bodyLimit: { flag: 'body-limit', kind: 'int', default: 7 * 1024 * 1024, help: 'largest accepted request body, in bytes' },
+  bodyLimit: { flag: 'body-limit', kind: 'int', commands: ['serve'], default: 7 * 1024 * 1024, help: 'largest accepted request body, in bytes' },
   // The API server gives up on a webhook after timeoutSeconds (at most 30 s); a request still arriving after 10 s
   // is a slow client holding a socket, not a review anyone waits for.
-  requestTimeout: { flag: 'request-timeout', kind: 'int', default: 10_000, help: 'ms to receive a whole request (headers and body)' },
+  requestTimeout: { flag: 'request-timeout', kind: 'int', commands: ['serve'], default: 10_000, help: 'ms to receive a whole request (headers and body)' },
   // The API server writes a request's headers in one go; a connection that has not finished them after 5 s is a
   // slow (or hostile) client. Node's own default is 60 s. Capped at --request-timeout, which covers headers too.
-  headersTimeout: { flag: 'headers-timeout', kind: 'int', default: 5_000, help: 'ms to receive the request headers (at most --request-timeout)' },
+  headersTimeout: {
+    flag: 'headers-timeout',
+    kind: 'int',
+    commands: ['serve'],
+    default: 5_000,
+    help: 'ms to receive the request headers (at most --request-timeout)',
+  },
   // Go's HTTP client (the API server) keeps idle connections for 90 s; closing ours earlier races with its reuse.
-  keepAliveTimeout: { flag: 'keep-alive-timeout', kind: 'int', default: 120_000, help: 'ms an idle keep-alive connection is kept open' },
+  keepAliveTimeout: { flag: 'keep-alive-timeout', kind: 'int', commands: ['serve'], default: 120_000, help: 'ms an idle keep-alive connection is kept open' },
   // Decisions take well under a millisecond; hundreds in flight means the process is saturated, and a fast 503
   // lets the API server retry another replica instead of timing out here.
-  maxConcurrent: { flag: 'max-concurrent', kind: 'int', default: 256, help: 'admission requests in flight before answering 503' },
+  maxConcurrent: { flag: 'max-concurrent', kind: 'int', commands: ['serve'], default: 256, help: 'admission requests in flight before answering 503' },
   // Below Kubernetes' default 30 s grace period, so the process exits on its own before SIGKILL.
-  shutdownTimeout: { flag: 'shutdown-timeout', kind: 'int', default: 20_000, help: 'ms allowed for in-flight requests on SIGTERM' },
+  shutdownTimeout: { flag: 'shutdown-timeout', kind: 'int', commands: ['serve'], default: 20_000, help: 'ms allowed for in-flight requests on SIGTERM' },
+
+  mutate: { flag: 'mutate', kind: 'flag', commands: ['review'], help: 'answer as POST /mutate would (default: as /validate)' },
+  defaultNamespace: {
+    flag: 'namespace',
+    short: 'n',
+    arg: '<name>',
+    kind: 'string',
+    commands: ['check'],
+    default: 'default',
+    help: 'namespace of documents that have none',
+  },
+  namespace: { flag: 'namespace', short: 'n', arg: '<name>', kind: 'string', commands: ['audit'], help: 'audit only this namespace (default: all namespaces)' },
+  output: { flag: 'output', short: 'o', arg: '<format>', kind: 'choice', commands: ['check', 'audit'], default: 'text', choices: outputFormats, help: 'output format' },
+  strict: { flag: 'strict', kind: 'flag', commands: ['check', 'audit'], help: 'warnings (and audit breakages) fail too (exit 1)' },
+  requireAll: { flag: 'require-all', kind: 'flag', commands: ['test'], help: 'fail when a loaded policy has no test case' },
+  // kubectl's default page size: small enough for the API server, large enough that few pages are needed.
+  chunkSize: { flag: 'chunk-size', arg: '<n>', kind: 'int', commands: ['audit'], default: 500, help: 'items per list request, paginated with limit/continue' },
 } as const satisfies Record<string, Setting>
 
-export type SettingName = keyof typeof serveSettings
+export type SettingName = keyof typeof settings
+type Settings = typeof settings
 
-export interface ServeConfig {
-  readonly port: number
-  readonly probePort: number
-  readonly host: string
-  readonly policies: string
-  readonly tlsCertFile: string | undefined
-  readonly tlsKeyFile: string | undefined
-  readonly clientCaFile: string | undefined
-  readonly generatedCaFile: string
-  readonly serviceName: string
-  readonly serviceNamespace: string
-  readonly namespaces: string | undefined
-  readonly kubeconfig: string | undefined
-  readonly logLevel: LogLevel
-  readonly bodyLimit: number
-  readonly requestTimeout: number
-  readonly headersTimeout: number
-  readonly keepAliveTimeout: number
-  readonly maxConcurrent: number
-  readonly shutdownTimeout: number
+type ValueOf<S extends Setting> = S['kind'] extends 'port' | 'int'
+  ? number
+  : S['kind'] extends 'paths'
+    ? readonly string[]
+    : S['kind'] extends 'flag'
+      ? boolean
+      : S['kind'] extends 'level'
+        ? LogLevel
+        : S extends { choices: infer C }
+          ? C[keyof C] extends readonly (infer V)[] | undefined
+            ? V
+            : string
+          : string
+type Has<S extends Setting> = S extends { default: unknown } ? true : S['kind'] extends 'flag' ? true : false
+type NamesOf<C extends CommandName> = { [N in SettingName]: C extends Settings[N]['commands'][number] ? N : never }[SettingName]
+
+/** Where the in-cluster service account says the API server is (set by kubelet in every pod). */
+export interface InCluster {
+  host: string | undefined
+  port: string | undefined
 }
+
+/** The frozen configuration of one command: each of its settings, typed from the table. */
+export type ConfigOf<C extends CommandName> = {
+  readonly [N in NamesOf<C>]: Has<Settings[N]> extends true ? ValueOf<Settings[N]> : ValueOf<Settings[N]> | undefined
+} & (C extends 'serve' | 'audit' ? { readonly inCluster: InCluster } : unknown)
+
+export type ServeConfig = ConfigOf<'serve'>
+
+/** What the command line gives: strings, repeated strings, or true for a flag. */
+export type RawFlags = Partial<Record<SettingName, string | readonly string[] | boolean>>
 
 export function envName(flag: string): string {
   return `ENDPOINT_GUARD_${flag.toUpperCase().replace(/-/g, '_')}`
 }
 
-function parseValue(name: string, kind: Kind, raw: string): string | number {
+/** The settings a command takes, in table order (the order of its --help). */
+export function settingsOf(command: CommandName): Array<[SettingName, Readonly<Setting>]> {
+  return (Object.entries(settings) as Array<[SettingName, Setting]>).filter(([, s]) => s.commands.includes(command))
+}
+
+function parseValue(command: CommandName, setting: Setting, raw: string): string | number {
+  const name = setting.flag
   const fail = (what: string) => guardError('EG_CONFIG', `--${name} must be ${what}, got ${JSON.stringify(raw)}.`)
-  switch (kind) {
+  switch (setting.kind) {
     case 'port': {
       const n = Number(raw)
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw fail('a port number (0-65535)')
+      if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw fail('a port number (0-65535)')
       return n
     }
     case 'int': {
@@ -100,35 +188,79 @@ function parseValue(name: string, kind: Kind, raw: string): string | number {
       if (!(logLevels as readonly string[]).includes(raw)) throw fail(`one of ${logLevels.join(', ')}`)
       return raw
     case 'path':
+    case 'paths':
       if (raw === '') throw fail('a path')
-      return path.resolve(raw)
+      return setting.kind === 'paths' && raw === bundledPolicies ? bundledPaths.policies : path.resolve(raw)
+    case 'choice': {
+      const allowed = setting.choices?.[command] ?? []
+      if (!allowed.includes(raw)) throw fail(`one of ${allowed.join(', ')}`)
+      return raw
+    }
     case 'string':
       if (raw === '') throw fail('non-empty')
+      return raw
+    case 'flag':
       return raw
   }
 }
 
+/** A boolean flag from the environment: the usual spellings, anything else is refused. */
+function parseBoolean(setting: Setting, raw: string): boolean {
+  if (/^(1|true|yes)$/i.test(raw)) return true
+  if (/^(0|false|no|)$/i.test(raw)) return false
+  throw guardError('EG_CONFIG', `${envName(setting.flag)} must be true or false, got ${JSON.stringify(raw)}.`)
+}
+
+/** The first file of a `KUBECONFIG` list, as kubectl reads it first. */
+function firstKubeconfig(value: string | undefined): string | undefined {
+  return value?.split(path.delimiter).find((p) => p !== '')
+}
+
+function value(command: CommandName, setting: Setting, raw: string | readonly string[] | boolean | undefined, env: NodeJS.ProcessEnv): unknown {
+  if (setting.kind === 'flag') {
+    if (typeof raw === 'boolean') return raw
+    const fromEnv = env[envName(setting.flag)]
+    return fromEnv === undefined ? false : parseBoolean(setting, fromEnv)
+  }
+  if (setting.kind === 'paths') {
+    // A list from the environment is separated as PATH is.
+    const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : env[envName(setting.flag)]?.split(path.delimiter)
+    const given = list ?? (setting.default as readonly string[] | undefined) ?? []
+    return Object.freeze(given.map((item) => parseValue(command, setting, item)))
+  }
+  const text = typeof raw === 'string' ? raw : env[envName(setting.flag)]
+  if (text !== undefined) return parseValue(command, setting, text)
+  if (setting.flag === 'kubeconfig') {
+    const standard = firstKubeconfig(env['KUBECONFIG'])
+    if (standard !== undefined) return parseValue(command, setting, standard)
+  }
+  return setting.default
+}
+
 /**
- * Flags (as given on the command line, unparsed) over environment over defaults; validated once, frozen.
- * Throws a GuardError (EG_CONFIG) whose message is a full sentence naming the flag.
+ * The configuration of one command from its flags (as given on the command line, unparsed) and the environment;
+ * validated once, frozen. Throws a GuardError (EG_CONFIG) whose message is a full sentence naming the flag.
  */
-export function parseServeConfig(flags: Partial<Record<SettingName, string>>, env: NodeJS.ProcessEnv): ServeConfig {
-  const out: Record<string, string | number | undefined> = {}
-  for (const [key, setting] of Object.entries(serveSettings) as Array<[SettingName, Setting]>) {
-    const raw = flags[key] ?? env[envName(setting.flag)]
-    out[key] = raw === undefined ? setting.default : parseValue(setting.flag, setting.kind, raw)
+export function parseConfig<C extends CommandName>(command: C, flags: RawFlags, env: NodeJS.ProcessEnv): ConfigOf<C> {
+  const out: Record<string, unknown> = {}
+  for (const [name, setting] of settingsOf(command)) out[name] = value(command, setting, flags[name], env)
+  if (command === 'serve' || command === 'audit') {
+    out['inCluster'] = Object.freeze({ host: env['KUBERNETES_SERVICE_HOST'] || undefined, port: env['KUBERNETES_SERVICE_PORT'] || undefined })
   }
-  if (flags.serviceNamespace === undefined && env[envName('service-namespace')] === undefined && env.POD_NAMESPACE) {
-    out.serviceNamespace = env.POD_NAMESPACE
+  if (command === 'serve') {
+    if (flags.serviceNamespace === undefined && env[envName('service-namespace')] === undefined && env['POD_NAMESPACE']) {
+      out['serviceNamespace'] = env['POD_NAMESPACE']
+    }
+    if ((out['tlsCertFile'] === undefined) !== (out['tlsKeyFile'] === undefined)) {
+      throw guardError('EG_CONFIG', '--tls-cert-file and --tls-key-file must be given together (or neither, for a generated certificate).')
+    }
+    // --kubeconfig (or $KUBECONFIG) and --namespaces are alternatives; only an explicit --kubeconfig conflicts.
+    if (out['namespaces'] !== undefined && (flags.kubeconfig !== undefined || env[envName('kubeconfig')] !== undefined)) {
+      throw guardError('EG_CONFIG', '--kubeconfig and --namespaces are alternatives: give one source of cluster context.')
+    }
+    if (out['port'] === out['probePort'] && out['port'] !== 0) {
+      throw guardError('EG_CONFIG', `--port and --probe-port must differ (both are ${String(out['port'])}).`)
+    }
   }
-  if ((out.tlsCertFile === undefined) !== (out.tlsKeyFile === undefined)) {
-    throw guardError('EG_CONFIG', '--tls-cert-file and --tls-key-file must be given together (or neither, for a generated certificate).')
-  }
-  if (out.kubeconfig !== undefined && out.namespaces !== undefined) {
-    throw guardError('EG_CONFIG', '--kubeconfig and --namespaces are alternatives: give one source of cluster context.')
-  }
-  if (out.port === out.probePort && out.port !== 0) {
-    throw guardError('EG_CONFIG', `--port and --probe-port must differ (both are ${String(out.port)}).`)
-  }
-  return Object.freeze(out) as unknown as ServeConfig
+  return Object.freeze(out) as ConfigOf<C>
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+
 /**
  * The one error catalogue. Every error a user can see has a stable code, an HTTP status (for the server) and
  * a message written as a full sentence. Callers create errors only through `guardError` so codes stay unique.
@@ -19,8 +21,27 @@ export const errorCatalogue = {
   // Embedded in an AdmissionReview status and in CLI result lines, so worded as a clause, not a sentence.
   EG_POLICY_FAILED: { status: 500, message: 'policy %s failed while evaluating the object: %s' },
   EG_POLICY_INVALID: { status: 500, message: '%s: %s: %s' },
+  // Thrown while a policy compiles and reported by the loader as EG_POLICY_INVALID, at the JSON pointer of the value.
+  EG_KEYWORD_VALUE: { status: 500, message: '%s: %s' },
+  EG_BAD_CIDR: { status: 500, message: '"%s" is not a valid CIDR' },
   EG_POLICIES_EMPTY: { status: 500, message: 'No policy files (*.json) found in %s.' },
   EG_CONFIG: { status: 500, message: 'Invalid configuration: %s' },
+  // Embedded in `check` result lines, so worded as a clause.
+  EG_INPUT_READ: { status: 500, message: 'cannot read: %s' },
+  EG_KUBECONFIG: { status: 500, message: 'Cannot load kubeconfig %s: %s' },
+  EG_NO_CURRENT_CLUSTER: { status: 500, message: 'The kubeconfig has no current cluster' },
+  EG_IN_CLUSTER: {
+    status: 500,
+    message: 'A service-account token is mounted but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set; pass --kubeconfig to say which cluster to use',
+  },
+  EG_WATCH: { status: 502, message: 'watch %s: %s' },
+  // Embedded in `audit`'s one-line error, so worded as a clause.
+  EG_LIST: { status: 502, message: 'cannot list %s: %s' },
+  EG_GET_NAMESPACE: { status: 502, message: 'cannot read namespace %s: %s' },
+  EG_CONTEXT_STOPPED: { status: 500, message: 'The cluster context was stopped before it synced' },
+  EG_CONTEXT_READ: { status: 500, message: 'Cannot read %s: %s' },
+  EG_CONTEXT_PARSE: { status: 500, message: 'Cannot parse %s at line %s, column %s: %s' },
+  EG_CONTEXT_LOAD: { status: 500, message: 'Cannot load %s: %s' },
   EG_TLS: { status: 500, message: 'Cannot use the TLS certificate: %s' },
 } as const satisfies Record<string, { status: number; message: string }>
 
@@ -42,6 +63,11 @@ export function guardError(code: ErrorCode, ...args: Array<string | number>): Gu
   return new GuardError(code, ...args)
 }
 
+/** The JSON body of every HTTP 4xx/5xx answer (and of `review` given unreadable input). */
+export function errorBody(err: GuardError): { statusCode: number; code: string; error: string; message: string } {
+  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message }
+}
+
 export function isGuardError(err: unknown): err is GuardError {
   return err instanceof GuardError
 }
@@ -49,4 +75,17 @@ export function isGuardError(err: unknown): err is GuardError {
 /** Only for logs and CLI output; never use it to build an answer that echoes request content. */
 export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+const fileErrors: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+}
+
+/** Why a file could not be read, in a few words (the common errno codes), else as describeError says it. */
+export function describeFileError(err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined
+  return (typeof code === 'string' ? fileErrors[code] : undefined) ?? describeError(err)
 }

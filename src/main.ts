@@ -1,17 +1,25 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { CommanderError } from 'commander'
 import { buildProgram } from './cli/program.js'
 import { describeError, isGuardError } from './errors.js'
+import { bundledPaths } from './paths.js'
 
-const program = buildProgram({
-  stdout: (s) => process.stdout.write(`${s}\n`),
-  stderr: (s) => process.stderr.write(`${s}\n`),
-  stdin: process.stdin,
-  env: process.env,
-  setExitCode: (code) => {
-    process.exitCode = code
+const { version } = JSON.parse(readFileSync(path.join(bundledPaths.packageRoot, 'package.json'), 'utf8')) as { version: string }
+
+const program = buildProgram(
+  {
+    stdout: (s) => process.stdout.write(`${s}\n`),
+    stderr: (s) => process.stderr.write(`${s}\n`),
+    stdin: process.stdin,
+    env: process.env,
+    setExitCode: (code) => {
+      process.exitCode = code
+    },
   },
-})
+  version,
+)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,13 +1,6 @@
-import { guardError, type GuardError } from '../errors.js'
-import { isObject } from '../kube-object.js'
-import {
-  operations,
-  reviewVersions,
-  type AdmissionRequest,
-  type KubeObject,
-  type Operation,
-  type ReviewVersion,
-} from './types.js'
+import { describeError, guardError, type GuardError } from '../errors.js'
+import { operations, reviewVersions, type AdmissionRequest, type Operation, type ReviewVersion } from '../kube/admission.js'
+import { isObject, type KubeObject } from '../kube/object.js'
 
 export interface DecodedReview {
   ok: true
@@ -49,7 +42,7 @@ export function decodeReview(body: string | undefined): DecodedReview | DecodeFa
   try {
     parsed = JSON.parse(body)
   } catch (err) {
-    return { ok: false, error: guardError('EG_BODY_NOT_JSON', jsonErrorWhere((err as Error).message)) }
+    return { ok: false, error: guardError('EG_BODY_NOT_JSON', jsonErrorWhere(describeError(err))) }
   }
   return decodeParsedReview(parsed)
 }
@@ -73,7 +66,9 @@ export function decodeParsedReview(parsed: unknown): DecodedReview | DecodeFailu
   if (problem !== undefined) {
     return { ok: false, error: guardError('EG_BAD_REQUEST', problem), uid, apiVersion: version }
   }
-  return { ok: true, apiVersion: version, request: req as unknown as AdmissionRequest }
+  // An absent userInfo is an anonymous request; the type says it is always there, so decode makes it so.
+  const request = (req.userInfo === undefined ? { ...req, userInfo: {} } : req) as unknown as AdmissionRequest
+  return { ok: true, apiVersion: version, request }
 }
 
 function requestProblem(req: KubeObject): string | undefined {
@@ -86,6 +81,14 @@ function requestProblem(req: KubeObject): string | undefined {
   if (req.subResource !== undefined && typeof req.subResource !== 'string') return 'request.subResource must be a string'
   if (req.namespace !== undefined && typeof req.namespace !== 'string') return 'request.namespace must be a string'
   if (req.userInfo !== undefined && !isObject(req.userInfo)) return 'request.userInfo must be an object'
+  if (isObject(req.userInfo)) {
+    const { username, groups } = req.userInfo
+    if (username !== undefined && typeof username !== 'string') return 'request.userInfo.username must be a string'
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+      return 'request.userInfo.groups must be a list of strings'
+    }
+  }
+  if (req.name !== undefined && typeof req.name !== 'string') return 'request.name must be a string'
   const op = req.operation as Operation
   if ((op === 'CREATE' || op === 'UPDATE') && !isObject(req.object)) {
     return `request.object must be an object for ${op}`

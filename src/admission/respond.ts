@@ -1,9 +1,11 @@
-import type { Operation as PatchOperation } from 'fast-json-patch'
-import type { Decision } from '../engine/decide.js'
+import type { Failure } from '../engine/evaluate.js'
+import type { Mutation } from '../engine/mutate.js'
+import { denies, warns } from '../engine/outcome.js'
+import type { Validation } from '../engine/validate.js'
 import { guardError } from '../errors.js'
+import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from '../kube/admission.js'
 import { violationText } from '../policy/render.js'
 import type { Finding } from '../policy/types.js'
-import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from './types.js'
 
 // Bounds on what one answer carries: the API server stores warnings and audit annotations with the request,
 // and truncates warnings it finds too long, so say less, clearly, rather than have the end cut off.
@@ -30,18 +32,18 @@ function listed(texts: string[], max: number): string[] {
   return [...texts.slice(0, max), `... and ${texts.length - max} more`]
 }
 
-export function allowedResponse(uid: string): AdmissionResponse {
-  return { uid, allowed: true }
-}
-
 export function erroredResponse(uid: string, code: number, message: string): AdmissionResponse {
   return { uid, allowed: false, status: { code, message } }
 }
 
+/** A policy that failed: allowed false with code 500, never an allow. */
+export function failureResponse(uid: string, failure: Failure): AdmissionResponse {
+  const failed = guardError('EG_POLICY_FAILED', failure.policy, failure.message)
+  return erroredResponse(uid, failed.statusCode, failed.message)
+}
+
 function warningsOf(findings: Finding[]): string[] {
-  const texts = findings.flatMap((f) => {
-    return f.action === 'warn' || (f.action === 'deny' && f.preexisting) ? [userText(f)] : []
-  })
+  const texts = findings.filter(warns).map(userText)
   return listed(texts, maxWarnings).map((w) => cut(w, maxWarningLength))
 }
 
@@ -55,19 +57,12 @@ function auditAnnotationsOf(findings: Finding[]): Record<string, string> {
   return Object.fromEntries([...byPolicy].map(([id, texts]) => [id, cut(listed(texts, maxListed).join('; '), maxAnnotationLength)]))
 }
 
-function encodePatch(patch: PatchOperation[]): string {
-  return Buffer.from(JSON.stringify(patch)).toString('base64')
-}
-
-/** A decision as the API server wants it. Denials list every introduced violation, each with its field path. */
-export function decisionResponse(uid: string, decision: Decision): AdmissionResponse {
-  if (!decision.ok) {
-    const failed = guardError('EG_POLICY_FAILED', decision.policy, decision.message)
-    return erroredResponse(uid, failed.statusCode, failed.message)
-  }
-  const response: AdmissionResponse = { uid, allowed: decision.allowed }
-  if (!decision.allowed) {
-    const denials = decision.findings.filter((f) => f.action === 'deny' && !f.preexisting)
+/** A validation as the API server wants it. Denials list every introduced violation, each with its field path. */
+export function validationResponse(uid: string, validation: Validation): AdmissionResponse {
+  const allowed = validation.outcome !== 'denied'
+  const response: AdmissionResponse = { uid, allowed }
+  if (!allowed) {
+    const denials = validation.findings.filter(denies)
     const texts = denials.map(findingText)
     response.status = {
       code: 403,
@@ -78,13 +73,19 @@ export function decisionResponse(uid: string, decision: Decision): AdmissionResp
       },
     }
   }
-  const warnings = warningsOf(decision.findings)
+  const warnings = warningsOf(validation.findings)
   if (warnings.length > 0) response.warnings = warnings
-  const audit = auditAnnotationsOf(decision.findings)
+  const audit = auditAnnotationsOf(validation.findings)
   if (Object.keys(audit).length > 0) response.auditAnnotations = audit
-  if (decision.allowed && decision.patch.length > 0) {
+  return response
+}
+
+/** A mutation as the API server wants it: a base64 RFC 6902 patch, or none when nothing changes. */
+export function mutationResponse(uid: string, mutation: Mutation): AdmissionResponse {
+  const response: AdmissionResponse = { uid, allowed: true }
+  if (mutation.patch.length > 0) {
     response.patchType = 'JSONPatch'
-    response.patch = encodePatch(decision.patch)
+    response.patch = Buffer.from(JSON.stringify(mutation.patch)).toString('base64')
   }
   return response
 }

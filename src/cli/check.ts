@@ -1,47 +1,31 @@
 /**
  * `endpoint-guard check [PATH... | -]`: the policies, offline, on manifests. Each Service, EndpointSlice and
- * Endpoints is evaluated as the CREATE request the API server would send; decisions come from the same core
- * (`decide`) as `serve`. Two passes keep memory flat: the first collects only the Namespaces and Services (the
- * cluster context the cross-resource rules need), the second evaluates each document and prints its result
- * before reading the next file.
+ * Endpoints is evaluated as the CREATE request the API server would send, through the same admission chain
+ * (mutate, then validate) as `serve`. Two passes keep memory flat: the first collects only the Namespaces and
+ * Services (the cluster context the cross-resource rules need), the second evaluates each document and prints its
+ * result before reading the next file.
  */
-import { Option, type Command } from 'commander'
-import jsonPatch from 'fast-json-patch'
-import { syntheticRequest } from '../admission/synthesize.js'
-import type { KubeObject } from '../admission/types.js'
-import type { ClusterContext } from '../cluster/context.js'
+import type { Command } from 'commander'
 import { staticContext } from '../cluster/static-context.js'
-import { decide } from '../engine/decide.js'
+import { parseConfig, type ConfigOf } from '../config.js'
+import { admit } from '../engine/admit.js'
+import { syntheticRequest } from '../engine/synthesize.js'
 import { describeError } from '../errors.js'
-import { objectName, objectNamespace, withNamespace } from '../kube-object.js'
-import {
-  manifestDocuments,
-  manifestInputs,
-  mayContainContextKinds,
-  readManifestFile,
-  readStdin,
-  stdinArgument,
-  type ManifestDocument,
-  type ManifestInput,
-} from '../manifest/read.js'
-import { loadPoliciesFor } from './load-policies.js'
+import { guardedKinds } from '../kube/kinds.js'
+import { objectName, objectNamespace, withNamespace, type KubeObject } from '../kube/object.js'
+import { manifestDocuments, mayContainContextKinds, type ManifestDocument } from '../manifest/documents.js'
+import { manifestInputs, readManifestFile, readStdin, stdinArgument, type ManifestInput } from '../manifest/inputs.js'
+import type { ClusterContext } from '../policy/context.js'
 import type { PolicySet } from '../policy/types.js'
-import { count, createOutput, emptySummary, evaluated, exitCodeOf, formats, type Format, type Result } from './output.js'
-import type { Io } from './program.js'
-
-/** The kinds endpoint-guard guards; every other kind is skipped (and counted). */
-export const guardedKinds: ReadonlySet<string> = new Set(['Service', 'EndpointSlice', 'Endpoints'])
+import type { Io } from './io.js'
+import { loadPoliciesFor } from './load-policies.js'
+import { rawFlags, withSettings } from './options.js'
+import { count, createOutput, emptySummary, evaluated, exitCodeOf, type Result } from './output.js'
 
 /** What the first pass collects: the cluster context of the rules. */
 const contextKinds: ReadonlySet<string> = new Set(['Namespace', 'Service'])
 
-export interface CheckOptions {
-  policies?: string
-  /** namespace of documents without one */
-  namespace: string
-  output: Format
-  strict: boolean
-}
+type CheckConfig = ConfigOf<'check'>
 
 const exitCodesHelp = `
 Each Service, EndpointSlice and Endpoints document is evaluated as a CREATE in its namespace (--namespace
@@ -50,7 +34,7 @@ before validating ones. Other kinds are skipped. Namespace documents in the inpu
 Services give the context of the rules about a slice's Service.
 
 Output: text prints one line per finding and per error, then a summary; json prints
-{"results": [...], "summary": {...}} (see docs/cli.md); github prints workflow annotations.
+{"results": [...], "summary": {...}} (see the README, "Output formats"); github prints workflow annotations.
 
 Exit status:
   0  every document passed (warnings are shown but pass, unless --strict)
@@ -58,16 +42,16 @@ Exit status:
   2  usage error, or an input could not be read or parsed (the other documents are still checked)`
 
 export function registerCheck(program: Command, io: Io): void {
-  program
-    .command('check')
-    .description('evaluate Service, EndpointSlice and Endpoints manifests offline, as CREATE requests')
-    .argument('[paths...]', 'files and directories (walked recursively for .yaml, .yml, .json); - reads stdin (the default when stdin is not a terminal)')
-    .option('--policies <dir>', 'policy directory (default: the bundled policies)')
-    .option('-n, --namespace <name>', 'namespace of documents that have none', 'default')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(formats).default('text'))
-    .option('--strict', 'warnings fail the check too (exit 1)')
+  withSettings(
+    program
+      .command('check')
+      .description('evaluate Service, EndpointSlice and Endpoints manifests offline, as CREATE requests')
+      .argument('[paths...]', 'files and directories (walked recursively for .yaml, .yml, .json); - reads stdin (the default when stdin is not a terminal)'),
+    'check',
+  )
     .addHelpText('after', exitCodesHelp)
-    .action(async (paths: string[], opts: { policies?: string; namespace: string; output: Format; strict?: boolean }) => {
+    .action(async (paths: string[], opts: Record<string, unknown>) => {
+      const config = parseConfig('check', rawFlags('check', opts), io.env)
       if (paths.length === 0) {
         if ((io.stdin as { isTTY?: boolean }).isTTY === true) {
           io.stderr('endpoint-guard check: give the manifests to check (files, directories, or - for stdin)')
@@ -76,15 +60,13 @@ export function registerCheck(program: Command, io: Io): void {
         }
         paths = [stdinArgument]
       }
-      const options: CheckOptions = { namespace: opts.namespace, output: opts.output, strict: opts.strict === true }
-      if (opts.policies !== undefined) options.policies = opts.policies
-      io.setExitCode(await runCheck(paths, options, io))
+      io.setExitCode(await runCheck(paths, config, io))
     })
 }
 
 /** Runs `check` and returns the exit status. */
-export async function runCheck(paths: readonly string[], options: CheckOptions, io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>): Promise<number> {
-  const policies = await loadPoliciesFor('check', options.policies, io.stderr)
+export async function runCheck(paths: readonly string[], config: CheckConfig, io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>): Promise<number> {
+  const policies = await loadPoliciesFor('check', config.policies, io.stderr)
   if (policies === undefined) return 2
   // stdin can be read once; both passes use this text.
   let stdinText: Promise<string> | undefined
@@ -106,14 +88,14 @@ export async function runCheck(paths: readonly string[], options: CheckOptions, 
       if (doc.type !== 'object') continue
       const kind = doc.object['kind']
       if (kind === 'Namespace') contextObjects.push(doc.object)
-      else if (kind === 'Service') contextObjects.push(withNamespace(doc.object, options.namespace))
+      else if (kind === 'Service') contextObjects.push(withNamespace(doc.object, config.defaultNamespace))
     }
   }
   const context = staticContext(contextObjects)
   contextObjects.length = 0
 
   // Pass 2: evaluate and print, one document at a time.
-  const output = createOutput(options.output, io.stdout, { verb: 'checked', noun: 'document' })
+  const output = createOutput(config.output, io.stdout, { verb: 'checked', noun: 'document' })
   const summary = emptySummary(true)
   const emit = (result: Result) => {
     count(summary, result)
@@ -125,10 +107,10 @@ export async function runCheck(paths: readonly string[], options: CheckOptions, 
       emit({ file: read.file, status: 'error', findings: [], error: read.error })
       continue
     }
-    for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, options.namespace))
+    for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, config.defaultNamespace))
   }
   output.end(summary)
-  return exitCodeOf(summary, options.strict)
+  return exitCodeOf(summary, config.strict)
 }
 
 type Read = { file: string; text: string; error?: undefined } | { file: string; text?: undefined; error: string }
@@ -173,16 +155,8 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   if (name !== undefined) result.name = name
   if (!guardedKinds.has(kind)) return { ...result, status: 'skipped' }
 
-  // Mutating webhooks run before validating ones: validate what the API server would store.
-  const create = syntheticRequest(object, { namespace })
-  const mutation = decide(create, policies, context, 'mutate')
-  if (!mutation.ok) return { ...result, ...evaluated(mutation) }
-  let request = create
-  if (mutation.patch.length > 0) {
-    const patched = jsonPatch.applyPatch(object, mutation.patch, false, false).newDocument // a patched copy
-    request = syntheticRequest(patched, { namespace })
-  }
-  const outcome = evaluated(decide(request, policies, context, 'validate'))
+  const admission = admit(syntheticRequest(object, { namespace }), policies, context)
+  const outcome = evaluated('validation' in admission ? admission.validation : admission)
   for (const f of outcome.findings) f.line = doc.lineOf(f.path)
   return { ...result, ...outcome }
 }

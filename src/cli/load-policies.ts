@@ -1,14 +1,14 @@
 import { describeError } from '../errors.js'
-import { loadPolicies } from '../policy/load.js'
+import { loadPolicies } from '../policy-files/read.js'
 import type { PolicySet } from '../policy/types.js'
 
 /**
  * The policies a command runs, or undefined after telling the user why they cannot be loaded (the file and
  * JSON pointer of the problem); every command then exits 2, as for any unreadable input.
  */
-export async function loadPoliciesFor(command: string, dir: string | undefined, stderr: (s: string) => void): Promise<PolicySet | undefined> {
+export async function loadPoliciesFor(command: string, dirs: readonly string[], stderr: (s: string) => void): Promise<PolicySet | undefined> {
   try {
-    return await loadPolicies(dir)
+    return await loadPolicies(dirs)
   } catch (err) {
     stderr(`endpoint-guard ${command}: ${describeError(err)}`)
     return undefined

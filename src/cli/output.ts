@@ -7,13 +7,15 @@
  * written one result per line as the results come, so a run over many files never holds them all.
  */
 import { findingText } from '../admission/respond.js'
-import type { Decision } from '../engine/decide.js'
+import type { Failure } from '../engine/evaluate.js'
+import type { outputFormats } from '../config.js'
+import { outcomeOf, type Outcome } from '../engine/outcome.js'
+import type { Validation } from '../engine/validate.js'
 import { guardError } from '../errors.js'
-import { stdinName } from '../manifest/read.js'
+import { stdinName } from '../manifest/inputs.js'
 import type { Finding } from '../policy/types.js'
 
-export const formats = ['text', 'json', 'github'] as const
-export type Format = (typeof formats)[number]
+export type Format = (typeof outputFormats)[keyof typeof outputFormats][number]
 
 export const statuses = ['valid', 'invalid', 'warned', 'skipped', 'empty', 'error'] as const
 /**
@@ -97,18 +99,26 @@ export function reportedFinding(f: Finding): ReportedFinding {
   return out
 }
 
-/** Status and findings of an evaluated object, from its decision (a policy that threw makes it an error). */
-export function evaluated(decision: Decision, extra: readonly ReportedFinding[] = []): Pick<Result, 'status' | 'findings' | 'error'> {
-  if (!decision.ok) {
-    return { status: 'error', findings: [...extra], error: guardError('EG_POLICY_FAILED', decision.policy, decision.message).message }
-  }
-  const findings = [...decision.findings.map(reportedFinding), ...extra]
-  return { status: statusOf(findings), findings }
+/** The engine's outcome in the words of a result status (kubeconform's vocabulary). */
+const statusOfOutcome: Record<Outcome, Status> = {
+  allowed: 'valid',
+  patched: 'valid',
+  warned: 'warned',
+  audited: 'warned',
+  denied: 'invalid',
+  errored: 'error',
 }
 
-export function statusOf(findings: readonly ReportedFinding[]): Status {
-  if (findings.some((f) => f.action === 'deny')) return 'invalid'
-  return findings.length > 0 ? 'warned' : 'valid'
+/**
+ * Status and findings of an evaluated object, from its validation and any findings of its own (audit's
+ * breakages); a policy that threw makes it an error.
+ */
+export function evaluated(validation: Validation | Failure, extra: readonly Finding[] = []): Pick<Result, 'status' | 'findings' | 'error'> {
+  if (!validation.ok) {
+    return { status: 'error', findings: extra.map(reportedFinding), error: guardError('EG_POLICY_FAILED', validation.policy, validation.message).message }
+  }
+  const findings = [...validation.findings, ...extra]
+  return { status: statusOfOutcome[outcomeOf(findings, false)], findings: findings.map(reportedFinding) }
 }
 
 export function createOutput(format: Format, write: (line: string) => void, labels: OutputLabels): Output {

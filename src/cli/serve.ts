@@ -1,8 +1,19 @@
+import type { Command } from 'commander'
 import type { Logger } from 'pino'
-import { parseServeConfig, serveSettings, type SettingName } from '../config.js'
+import { parseConfig, type ServeConfig } from '../config.js'
 import { describeError } from '../errors.js'
 import { createLogger } from '../log.js'
-import { startServer } from '../server/serve.js'
+import type { Io } from './io.js'
+import { rawFlags, withSettings } from './options.js'
+
+export function registerServe(program: Command, io: Io): void {
+  withSettings(program.command('serve').description('run the admission webhook (HTTPS) with probes and metrics'), 'serve').action(
+    async (opts: Record<string, unknown>) => {
+      const config = parseConfig('serve', rawFlags('serve', opts), io.env)
+      await runServe(config)
+    },
+  )
+}
 
 /**
  * Logs go through an asynchronous destination; process.exit() would drop what is still buffered (the last lines
@@ -15,9 +26,10 @@ function exitAfterFlush(logger: Logger, code: number): void {
 }
 
 /** `endpoint-guard serve`: start, then on SIGTERM/SIGINT shut down within --shutdown-timeout. */
-export async function runServe(flags: Partial<Record<SettingName, string>>, env: NodeJS.ProcessEnv): Promise<void> {
-  const config = parseServeConfig(flags, env)
+async function runServe(config: ServeConfig): Promise<void> {
   const logger: Logger = createLogger(config.logLevel)
+  // Loaded on use: the server's modules (fastify, client-node) take seconds, which check and test must not pay.
+  const { startServer } = await import('../server/serve.js')
   let server
   try {
     server = await startServer(config, logger)
@@ -50,5 +62,3 @@ export async function runServe(flags: Partial<Record<SettingName, string>>, env:
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
 }
-
-export { serveSettings }

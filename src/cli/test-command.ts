@@ -5,25 +5,19 @@
  */
 import path from 'node:path'
 import type { Command } from 'commander'
+import { parseConfig, type ConfigOf } from '../config.js'
 import { describeError } from '../errors.js'
 import { bundledSuitesDir, loadSuites } from '../policy-test/load.js'
 import { runSuite } from '../policy-test/run.js'
+import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
-import type { Io } from './program.js'
-
-export interface TestOptions {
-  policies?: string
-  /** exit 1 when a loaded policy has no test case */
-  requireAll: boolean
-  /** the directory paths are shown relative to (the working directory) */
-  cwd: string
-}
+import { rawFlags, withSettings } from './options.js'
 
 const help = `
 Each suite file (.yaml, .yml or .json, anywhere under DIR) names one policy and lists cases: an object (or
 an update), and the outcome it must get (allowed, denied, warned, audited, patched), message fragments and
 the exact patch. Only the named policy is evaluated for its cases. The format is
-schemas/policy-test.schema.json; see docs/cli.md for a walkthrough.
+schemas/policy-test.schema.json; the README's "A policy author's walkthrough" shows one.
 
 Output: one line per case ("ok" or "FAIL", suite file, policy, description; a failed case's problems on
 the lines below it), a summary, and the loaded policies that no case tests.
@@ -34,23 +28,23 @@ Exit status:
   2  usage error, or the policies or the directory cannot be read, or it holds no suite file`
 
 export function registerTest(program: Command, io: Io): void {
-  program
-    .command('test')
-    .description('run policy test suites: objects and the outcome each must get')
-    .argument('[dir]', 'directory of suite files, searched recursively (default: the bundled suites)')
-    .option('--policies <dir>', 'policy directory (default: the bundled policies)')
-    .option('--require-all', 'fail when a loaded policy has no test case')
+  withSettings(
+    program
+      .command('test')
+      .description('run policy test suites: objects and the outcome each must get')
+      .argument('[dir]', 'directory of suite files, searched recursively (default: the bundled suites)'),
+    'test',
+  )
     .addHelpText('after', help)
-    .action(async (dir: string | undefined, opts: { policies?: string; requireAll?: boolean }) => {
-      const options: TestOptions = { requireAll: opts.requireAll === true, cwd: process.cwd() }
-      if (opts.policies !== undefined) options.policies = opts.policies
-      io.setExitCode(await runTests(dir ?? bundledSuitesDir, options, io))
+    .action(async (dir: string | undefined, opts: Record<string, unknown>) => {
+      const config = parseConfig('test', rawFlags('test', opts), io.env)
+      io.setExitCode(await runTests(dir ?? bundledSuitesDir, config, process.cwd(), io))
     })
 }
 
-/** Runs every suite under `dir` and returns the exit status. */
-export async function runTests(dir: string, options: TestOptions, io: Pick<Io, 'stdout' | 'stderr'>): Promise<number> {
-  const policies = await loadPoliciesFor('test', options.policies, io.stderr)
+/** Runs every suite under `dir` and returns the exit status; paths are shown relative to `cwd`. */
+export async function runTests(dir: string, config: ConfigOf<'test'>, cwd: string, io: Pick<Io, 'stdout' | 'stderr'>): Promise<number> {
+  const policies = await loadPoliciesFor('test', config.policies, io.stderr)
   if (policies === undefined) return 2
   let suites: Awaited<ReturnType<typeof loadSuites>>
   try {
@@ -64,7 +58,7 @@ export async function runTests(dir: string, options: TestOptions, io: Pick<Io, '
     return 2
   }
   const shown = (file: string) => {
-    const relative = path.relative(options.cwd, file)
+    const relative = path.relative(cwd, file)
     return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
   }
   let passed = 0
@@ -97,5 +91,5 @@ export async function runTests(dir: string, options: TestOptions, io: Pick<Io, '
   const untested = policies.policies.map((p) => p.id).filter((id) => !tested.has(id))
   io.stdout(untested.length === 0 ? 'every loaded policy has test cases' : `policies without test cases (${untested.length}): ${untested.join(', ')}`)
   if (failed > 0 || invalidSuites > 0) return 1
-  return options.requireAll && untested.length > 0 ? 1 : 0
+  return config.requireAll && untested.length > 0 ? 1 : 0
 }

@@ -1,36 +1,38 @@
 import { KubeConfig } from '@kubernetes/client-node'
+import type { InCluster } from '../config.js'
+import { describeError, guardError } from '../errors.js'
 import { hasServiceAccount } from './in-cluster.js'
 
+export interface KubeConfigSource {
+  /** `--kubeconfig` (or the first file of $KUBECONFIG), as parsed by the configuration */
+  kubeconfig: string | undefined
+  inCluster: InCluster
+  /** for tests: client-node reads the service-account files from `${prefix}/var/run/secrets/...` */
+  serviceAccountPrefix?: string
+}
+
 /**
- * `--kubeconfig PATH` loads that file; without it, the in-cluster service account when the pod has one;
+ * A kubeconfig file when one is configured; without it, the in-cluster service account when the pod has one;
  * otherwise undefined: there is no cluster, and the webhook runs from manifests alone.
- *
- * `serviceAccountPrefix` exists for tests: client-node reads the service-account files from
- * `${prefix}/var/run/secrets/...`.
  */
-export function loadKubeConfig(path?: string, serviceAccountPrefix = ''): KubeConfig | undefined {
+export function loadKubeConfig(source: KubeConfigSource): KubeConfig | undefined {
   const kubeConfig = new KubeConfig()
-  if (path !== undefined) {
+  const file = source.kubeconfig
+  if (file !== undefined) {
     try {
-      kubeConfig.loadFromFile(path)
+      kubeConfig.loadFromFile(file)
     } catch (err) {
       // client-node reports an empty or non-kubeconfig file as a TypeError from deep inside its parser.
-      const why = err instanceof TypeError ? 'the file is empty or not a kubeconfig' : (err as Error).message
-      throw new Error(`Cannot load kubeconfig ${path}: ${why}`, { cause: err })
+      const why = err instanceof TypeError ? 'the file is empty or not a kubeconfig' : describeError(err)
+      throw guardError('EG_KUBECONFIG', file, why)
     }
-    if (kubeConfig.getCurrentCluster() === null) {
-      throw new Error(`Cannot load kubeconfig ${path}: its current-context names no cluster`)
-    }
+    if (kubeConfig.getCurrentCluster() === null) throw guardError('EG_KUBECONFIG', file, 'its current-context names no cluster')
     return kubeConfig
   }
-  if (!hasServiceAccount(serviceAccountPrefix)) return undefined
+  const prefix = source.serviceAccountPrefix ?? ''
+  if (!hasServiceAccount(prefix)) return undefined
   // client-node would otherwise build the URL "https://undefined:undefined" and fail much later.
-  if (!process.env['KUBERNETES_SERVICE_HOST'] || !process.env['KUBERNETES_SERVICE_PORT']) {
-    throw new Error(
-      'A service-account token is mounted but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set; ' +
-        'pass --kubeconfig to say which cluster to use',
-    )
-  }
-  kubeConfig.loadFromCluster(serviceAccountPrefix)
+  if (source.inCluster.host === undefined || source.inCluster.port === undefined) throw guardError('EG_IN_CLUSTER')
+  kubeConfig.loadFromCluster(prefix)
   return kubeConfig
 }

@@ -1,8 +1,8 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { KubeObject } from './context.js'
-import { isObject, withTypeMeta } from '../kube-object.js'
+import { guardError } from '../errors.js'
+import { isObject, withTypeMeta, type KubeObject } from '../kube/object.js'
 
 /** A non-2xx answer from the API server (or none at all: `statusCode` undefined), with its Status body. */
 export class KubeApiError extends Error {
@@ -90,7 +90,7 @@ async function listPages(kubeConfig: KubeConfig, path: string, options: ListOpti
 /** One GET with the kubeconfig's TLS settings and credentials (token, client certificate, auth plugins). */
 export async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, signal?: AbortSignal): Promise<KubeObject> {
   const cluster = kubeConfig.getCurrentCluster()
-  if (cluster === null) throw new Error('The kubeconfig has no current cluster')
+  if (cluster === null) throw guardError('EG_NO_CURRENT_CLUSTER')
   const url = new URL(cluster.server.replace(/\/+$/, '') + pathAndQuery)
   const requestOptions: https.RequestOptions = {}
   await kubeConfig.applyToHTTPSOptions(requestOptions)

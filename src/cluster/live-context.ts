@@ -1,8 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import type { BackoffOptions } from './backoff.js'
-import type { ClusterContext, KubeObject } from './context.js'
-import { labelsOf } from '../kube-object.js'
+import { guardError } from '../errors.js'
+import { labelsOf, objectKey, type KubeObject } from '../kube/object.js'
+import type { ClusterContext } from '../policy/context.js'
 import { WatchedCollection, type CacheState, type HealthChange } from './watched-collection.js'
 
 export type { CacheState } from './watched-collection.js'
@@ -118,12 +119,12 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
       return labels
     },
     service(namespace: string, name: string): KubeObject | undefined {
-      return services.get(`${namespace}/${name}`)
+      return services.get(objectKey(namespace, name))
     },
     state,
     waitForSync(signal?: AbortSignal): Promise<void> {
       if (isSynced()) return Promise.resolve()
-      if (stopped) return Promise.reject(new Error('The cluster context was stopped before it synced'))
+      if (stopped) return Promise.reject(guardError('EG_CONTEXT_STOPPED'))
       if (signal?.aborted) return Promise.reject(signal.reason)
       return new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
@@ -148,7 +149,7 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
       if (stopped) return
       stopped = true
       await Promise.all([namespaces.stop(), services.stop()])
-      for (const waiter of waiters) waiter.reject(new Error('The cluster context was stopped before it synced'))
+      for (const waiter of waiters) waiter.reject(guardError('EG_CONTEXT_STOPPED'))
       waiters.clear()
     },
   }

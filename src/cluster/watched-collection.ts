@@ -2,8 +2,8 @@ import http from 'node:http'
 import { Watch, type KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { Backoff, defaultBackoff, sleep, type BackoffOptions } from './backoff.js'
-import type { KubeObject } from './context.js'
-import { deepFreeze, isObject, objectName, objectNamespace, resourceVersionOf, withTypeMeta } from '../kube-object.js'
+import { guardError } from '../errors.js'
+import { deepFreeze, isObject, objectKey, objectName, objectNamespace, resourceVersionOf, withTypeMeta, type KubeObject } from '../kube/object.js'
 import { listAll } from './list.js'
 
 /**
@@ -178,7 +178,7 @@ export class WatchedCollection {
       try {
         if (type === 'ERROR') {
           if (isObject(obj) && obj['code'] === 410) gone = true
-          else eventError = new Error(`watch ${path}: ERROR event: ${JSON.stringify(obj)}`)
+          else eventError = guardError('EG_WATCH', path, `ERROR event ${JSON.stringify(obj).slice(0, 500)}`)
           abortWatch()
           return
         }
@@ -221,7 +221,7 @@ export class WatchedCollection {
           else if (!finished) this.markHealthy()
         },
         // Raised before any request: no cluster in the kubeconfig, or an auth plugin that failed.
-        (err: unknown) => finish(err ?? new Error('watch failed')),
+        (err: unknown) => finish(err ?? guardError('EG_WATCH', path, 'no request was made')),
       )
     })
   }
@@ -249,7 +249,7 @@ export class WatchedCollection {
   private keyOf(obj: KubeObject): string | undefined {
     const name = objectName(obj)
     if (name === undefined) return undefined
-    return this.options.resource.namespaced ? `${objectNamespace(obj) ?? ''}/${name}` : name
+    return this.options.resource.namespaced ? objectKey(objectNamespace(obj) ?? '', name) : name
   }
 
   private markHealthy(): void {

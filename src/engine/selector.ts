@@ -1,6 +1,5 @@
+import type { Labels } from '../kube/object.js'
 import type { LabelSelector } from '../policy/types.js'
-
-export type Labels = Readonly<Record<string, string>>
 
 /** Kubernetes label-selector semantics: every matchLabels pair and every expression must hold. */
 export function selectorMatches(selector: LabelSelector, labels: Labels): boolean {
@@ -8,29 +7,22 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
     if (labels[key] !== value) return false
   }
   for (const expr of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, expr.key)
-    const value = labels[expr.key]
+    const value = Object.prototype.hasOwnProperty.call(labels, expr.key) ? labels[expr.key] : undefined
     const values = expr.values ?? []
     switch (expr.operator) {
       case 'In':
-        if (!has || !values.includes(value as string)) return false
+        if (value === undefined || !values.includes(value)) return false
         break
       case 'NotIn':
-        if (has && values.includes(value as string)) return false
+        if (value !== undefined && values.includes(value)) return false
         break
       case 'Exists':
-        if (!has) return false
+        if (value === undefined) return false
         break
       case 'DoesNotExist':
-        if (has) return false
+        if (value !== undefined) return false
         break
     }
   }
   return true
-}
-
-export function labelsOf(object: unknown): Labels {
-  const labels = (object as { metadata?: { labels?: unknown } } | null | undefined)?.metadata?.labels
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return {}
-  return labels as Labels
 }

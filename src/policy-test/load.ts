@@ -1,8 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { parse } from 'yaml'
+import { describeError } from '../errors.js'
 import { bundledPaths } from '../paths.js'
-import { suiteProblems, type PolicyTestSuite } from './run.js'
+import type { PolicyTestSuite } from './run.js'
 
 export const bundledSuitesDir = path.join(bundledPaths.packageRoot, 'schemas', 'policy-tests')
 const suiteSchemaFile = path.join(bundledPaths.packageRoot, 'schemas', 'policy-test.schema.json')
@@ -26,6 +28,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** Every suite file (.json, .yaml, .yml) under `dir`, parsed and checked against the suite schema. */
 export async function loadSuites(dir: string = bundledSuitesDir): Promise<LoadedSuite[]> {
   const schema = JSON.parse(await readFile(suiteSchemaFile, 'utf8')) as object
+  const check = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
+  const problemsOf = (data: unknown): string[] =>
+    check(data) ? [] : (check.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`)
   const files = await filesUnder(dir)
   return Promise.all(
     files.map(async (file): Promise<LoadedSuite> => {
@@ -34,9 +39,9 @@ export async function loadSuites(dir: string = bundledSuitesDir): Promise<Loaded
         const text = await readFile(file, 'utf8')
         data = file.endsWith('.json') ? JSON.parse(text) : parse(text)
       } catch (err) {
-        return { file, problems: [`cannot parse: ${(err as Error).message}`] }
+        return { file, problems: [`cannot parse: ${describeError(err)}`] }
       }
-      const problems = suiteProblems(schema, data)
+      const problems = problemsOf(data)
       return problems.length > 0 ? { file, problems } : { file, suite: data as PolicyTestSuite }
     }),
   )

@@ -1,13 +1,20 @@
 import type { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ErrorObject, ValidateFunction } from 'ajv'
-import { GuardError } from '../errors.js'
+import { describeError, GuardError } from '../errors.js'
 import { createAjv } from './ajv.js'
-import type { CompiledPolicy, PolicyDocument, PolicySet } from './types.js'
+import { KeywordValueError } from './keywords/keyword-error.js'
+import { policySet } from './policy-set.js'
+import type { CompiledPolicy, PolicyDocument, PolicySet, Replacement } from './types.js'
 
 export interface PolicySource {
   /** shown in errors: the file the policy came from */
   file: string
   text: string
+  /**
+   * The place of its directory in a layered list (`--policies A --policies B`): a policy of a later layer replaces
+   * the one of the same id from an earlier layer; two of one id in the same layer are an error. Default 0.
+   */
+  layer?: number
 }
 
 /** A policy that cannot be used, named by its file and the JSON pointer of the problem inside it. */
@@ -31,7 +38,7 @@ function parseJson(source: PolicySource): unknown {
   try {
     return JSON.parse(source.text)
   } catch (err) {
-    const msg = (err as Error).message
+    const msg = describeError(err)
     const pos = /position (\d+)/.exec(msg)
     const where = pos?.[1] === undefined ? '' : ` (line ${lineOf(source.text, Number(pos[1]))})`
     throw new PolicyLoadError(source.file, '', `not valid JSON: ${msg}${where}`)
@@ -66,9 +73,8 @@ function findKey(node: unknown, key: string, value?: unknown, path = ''): string
 }
 
 function compileProblem(err: unknown, schema: unknown): { pointer: string; message: string } {
-  const message = err instanceof Error ? err.message : String(err)
-  const atPath = /^#(\/\S*): (.*)$/s.exec(message)
-  if (atPath?.[1] !== undefined && atPath[2] !== undefined) return { pointer: `/schema${atPath[1]}`, message: atPath[2] }
+  if (err instanceof KeywordValueError) return { pointer: `/schema${err.schemaPath.replace(/^#/, '')}`, message: err.problem }
+  const message = describeError(err)
   // Ajv names the schema node for bad keyword values and unknown formats: point at the keyword inside that node.
   const atNode = /(?:keyword "([^"]+)" value is invalid|unknown (format)) .*at path "#(\/[^"]*)?"/s.exec(message)
   if (atNode !== null) return { pointer: `/schema${atNode[3] ?? ''}/${atNode[1] ?? atNode[2] ?? ''}`, message }
@@ -88,8 +94,8 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
   const mutating = createAjv({ useDefaults: true })
   const checkPolicy = validating.compile(metaSchema)
 
-  const docs: Array<{ source: PolicySource; doc: PolicyDocument }> = []
-  const files = new Map<string, string>()
+  const byId = new Map<string, { source: PolicySource; doc: PolicyDocument }>()
+  const replaced: Replacement[] = []
   for (const source of sources) {
     const json = parseJson(source)
     if (!checkPolicy(json)) {
@@ -97,12 +103,18 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
       throw new PolicyLoadError(source.file, pointer, message)
     }
     const doc = json as unknown as PolicyDocument
-    const other = files.get(doc.id)
-    // A PolicyLoadError like every other load problem, so the file and the pointer (/id) reach the reload log.
-    if (other !== undefined) throw new PolicyLoadError(source.file, '/id', `policy id "${doc.id}" is already defined in ${other}`)
-    files.set(doc.id, source.file)
-    docs.push({ source, doc })
+    const other = byId.get(doc.id)
+    if (other !== undefined) {
+      // A PolicyLoadError like every other load problem, so the file and the pointer (/id) reach the reload log.
+      if ((other.source.layer ?? 0) >= (source.layer ?? 0)) {
+        throw new PolicyLoadError(source.file, '/id', `policy id "${doc.id}" is already defined in ${other.source.file}`)
+      }
+      // The replacement keeps the replaced policy's place, so the order of messages does not move.
+      replaced.push({ id: doc.id, file: other.source.file, by: source.file })
+    }
+    byId.set(doc.id, { source, doc })
   }
+  const docs = [...byId.values()]
 
   // Every schema is registered before any is compiled, so policies can $ref each other's $defs by id.
   for (const ajv of [validating, mutating]) {
@@ -118,17 +130,17 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
 
   const policies: CompiledPolicy[] = docs.map(({ source, doc }) => {
     const ajv: Ajv2020 = doc.action === 'mutate' ? mutating : validating
-    let validate: ValidateFunction
+    let validate: ValidateFunction | undefined
+    const id = typeof doc.schema.$id === 'string' ? doc.schema.$id : `${policyBaseUri}${doc.id}`
     try {
-      const id = typeof doc.schema.$id === 'string' ? doc.schema.$id : `${policyBaseUri}${doc.id}`
-      const found = ajv.getSchema(id)
-      if (found === undefined) throw new Error(`schema ${id} was not registered`)
-      validate = found
+      validate = ajv.getSchema(id)
     } catch (err) {
       const { pointer, message } = compileProblem(err, doc.schema)
       throw new PolicyLoadError(source.file, pointer, message)
     }
+    // addSchema above registered every id; a schema whose own $id differs is registered under that one.
+    if (validate === undefined) throw new PolicyLoadError(source.file, '/schema/$id', `schema ${id} was not registered`)
     return Object.freeze({ id: doc.id, file: source.file, action: doc.action, document: doc, validate })
   })
-  return Object.freeze({ policies: Object.freeze(policies), source: label })
+  return policySet(policies, label, replaced)
 }

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js'
+import { guardError } from '../errors.js'
 
 export type IpFamily = 'IPv4' | 'IPv6'
 export type Address = ipaddr.IPv4 | ipaddr.IPv6
@@ -73,7 +74,7 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string): Cidr {
-  if (!ipaddr.isValidCIDR(text)) throw new Error(`"${text}" is not a valid CIDR`)
+  if (!ipaddr.isValidCIDR(text)) throw guardError('EG_BAD_CIDR', text)
   return { text, range: ipaddr.parseCIDR(text) }
 }
 

@@ -1,8 +1,7 @@
 import type { ValidateFunction } from 'ajv'
-import type { Operation } from '../admission/types.js'
+import type { Operation } from '../kube/admission.js'
 
 export type Action = 'deny' | 'warn' | 'audit' | 'mutate'
-export const validatingActions: readonly Action[] = ['deny', 'warn', 'audit']
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>
@@ -34,9 +33,29 @@ export interface CompiledPolicy {
   readonly validate: ValidateFunction
 }
 
+/** The policies of one webhook that can match a request, in load order. */
+export interface Candidates {
+  readonly validating: readonly CompiledPolicy[]
+  readonly mutating: readonly CompiledPolicy[]
+}
+
+/** A policy of an earlier layer that a later layer's policy of the same id replaced. */
+export interface Replacement {
+  id: string
+  file: string
+  by: string
+}
+
 export interface PolicySet {
   readonly policies: readonly CompiledPolicy[]
   readonly source: string
+  /** what layering replaced, for the start-up and reload log */
+  readonly replaced: readonly Replacement[]
+  /**
+   * The policies whose kinds, operations and subresources admit such a request, indexed once at load, so a request
+   * touches only the policies that can match it (namespaces, users and selectors are still checked per request).
+   */
+  candidates(kind: string, operation: Operation, subResource: string): Candidates
 }
 
 /**
@@ -50,6 +69,7 @@ export type FindingType =
   | 'Required value'
   | 'Forbidden'
   | 'Too many'
+  | 'Not found'
 
 export interface Violation {
   path: string

@@ -3,13 +3,13 @@ import type { ServerOptions as HttpsOptions } from 'node:https'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { handleReview, type ReviewOutcome } from '../admission/handle.js'
-import type { AdmissionRequest } from '../admission/types.js'
-import type { ClusterContext } from '../cluster/context.js'
+import { reviewAdmission, type ReviewOutcome, type Webhook } from '../admission/review.js'
 import type { ServeConfig } from '../config.js'
-import type { Webhook } from '../engine/decide.js'
-import { GuardError, guardError, isGuardError } from '../errors.js'
+import { errorBody, GuardError, guardError, isGuardError } from '../errors.js'
+import type { AdmissionRequest } from '../kube/admission.js'
+import { isGuardedKind } from '../kube/kinds.js'
 import { admissionLogger } from '../log.js'
+import type { ClusterContext } from '../policy/context.js'
 import type { PolicySet } from '../policy/types.js'
 import type { Metrics } from './metrics.js'
 import { tlsMinVersion } from './tls.js'
@@ -27,10 +27,6 @@ export interface AdmissionAppDeps {
   metrics: Metrics
   /** absent in tests that use inject() */
   https?: HttpsOptions
-}
-
-export function errorBody(err: GuardError): { statusCode: number; code: string; error: string; message: string } {
-  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message }
 }
 
 /** The media type as sent, made safe to repeat: printable ASCII, short. */
@@ -65,19 +61,16 @@ function describeRequest(request: AdmissionRequest) {
     name: request.name ?? obj?.metadata?.name ?? obj?.metadata?.generateName ?? '',
     operation: request.operation,
     subResource: request.subResource ?? '',
-    user: request.userInfo?.username ?? '',
+    user: request.userInfo.username ?? '',
   }
 }
 
 const noPolicies: readonly string[] = Object.freeze([])
 
-/** The kinds the webhook is registered for; any other value (a client can send anything) is counted as "other". */
-const knownKinds = new Set(['Service', 'EndpointSlice', 'Endpoints'])
-
 /** Metric labels must come from a small fixed set, never from client text (unbounded series). */
 function kindLabel(kind: unknown): string {
   if (kind === undefined || kind === '') return ''
-  return typeof kind === 'string' && knownKinds.has(kind) ? kind : 'other'
+  return isGuardedKind(kind) ? kind : 'other'
 }
 
 /**
@@ -116,10 +109,10 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger)
   socket.destroy()
 }
 
-function decisionLabel(outcome: ReviewOutcome): 'allowed' | 'denied' | 'errored' | 'rejected' {
+/** The decision as logged and counted: the engine's outcome, or why there was none. */
+function decisionLabel(outcome: ReviewOutcome): string {
   if (outcome.kind === 'rejected') return 'rejected'
-  if (outcome.kind === 'errored' || !outcome.decision.ok) return 'errored'
-  return outcome.decision.allowed ? 'allowed' : 'denied'
+  return outcome.kind === 'errored' ? 'errored' : outcome.outcome
 }
 
 /**
@@ -215,7 +208,7 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   const admissionLog = admissionLogger(logger)
   const admit = (webhook: Webhook) => async (request: FastifyRequest, reply: FastifyReply) => {
     const started = process.hrtime.bigint()
-    const outcome = handleReview(request.body as string | undefined, state.policies(), state.cluster(), webhook)
+    const outcome = reviewAdmission(request.body as string | undefined, state.policies(), state.cluster(), webhook)
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const decision = decisionLabel(outcome)
     if (outcome.kind === 'rejected') {
@@ -225,14 +218,14 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     }
     const described = outcome.kind === 'answer' ? describeRequest(outcome.request) : undefined
     metrics.requests.inc({ webhook, kind: kindLabel(described?.kind), operation: described?.operation ?? '', decision })
-    const findings = outcome.kind === 'answer' && outcome.decision.ok ? outcome.decision.findings : []
+    const findings = outcome.kind === 'answer' ? outcome.findings : []
     for (const f of findings) metrics.violations.inc({ policy: f.policy, action: f.action })
     const line = {
       reqId: request.id,
       webhook,
       ...described,
       decision,
-      policies: findings.length === 0 ? noPolicies : [...new Set(findings.map((f) => f.policy))],
+      policies: outcome.kind === 'answer' ? outcome.policies : noPolicies,
       warnings: outcome.review.response.warnings?.length ?? 0,
       durationMs: Math.round(seconds * 1e6) / 1e3,
     }

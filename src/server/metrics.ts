@@ -11,7 +11,7 @@ export function createMetrics() {
     registry,
     requests: new Counter({
       name: 'endpoint_guard_admission_requests_total',
-      help: 'Admission requests answered, by webhook, kind, operation and decision (allowed, denied, errored, rejected).',
+      help: 'Admission requests answered, by webhook, kind, operation and decision (allowed, patched, warned, audited, denied, errored, rejected).',
       labelNames: ['webhook', 'kind', 'operation', 'decision'] as const,
       registers: [registry],
     }),

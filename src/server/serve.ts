@@ -2,12 +2,12 @@ import type { AddressInfo } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import type { ClusterContext } from '../cluster/context.js'
-import { emptyContext } from '../cluster/context.js'
+import { loadContextFile } from '../cluster/context-file.js'
 import { hasServiceAccount } from '../cluster/in-cluster.js'
 import type { LiveContext } from '../cluster/live-context.js'
-import { loadContextFile } from '../cluster/static-context.js'
 import type { ServeConfig } from '../config.js'
+import { guardError } from '../errors.js'
+import { emptyContext, type ClusterContext } from '../policy/context.js'
 import { buildAdmissionApp, type AdmissionState } from './app.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { buildProbeApp } from './probes.js'
@@ -53,7 +53,7 @@ async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metr
   }
   // Imported only now: @kubernetes/client-node costs about 1 s of start-up and 70 MB of memory.
   const { loadKubeConfig, startLiveContext } = await import('../cluster/live-context.js')
-  const kubeConfig = loadKubeConfig(config.kubeconfig)
+  const kubeConfig = loadKubeConfig(config)
   if (kubeConfig === undefined) return { context: emptyContext }
   const live = startLiveContext({
     kubeConfig,
@@ -75,8 +75,9 @@ async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metr
 export async function startServer(config: ServeConfig, logger: Logger): Promise<RunningServer> {
   const metrics = createMetrics()
   const policies = await openPolicyStore(config.policies, logger, metrics)
-  const loaded = policies.current().policies
-  logger.info({ policies: loaded.map((p) => p.id), dir: config.policies }, `loaded ${loaded.length} policies`)
+  const loaded = policies.current()
+  for (const r of loaded.replaced) logger.info({ policy: r.id, file: r.file, by: r.by }, `policy ${r.id} of ${r.file} is replaced by ${r.by}`)
+  logger.info({ policies: loaded.policies.map((p) => p.id), dir: loaded.source }, `loaded ${loaded.policies.length} policies`)
 
   const { tls, caFile } = await tlsMaterial(config, logger)
   const { context, live } = await clusterContext(config, logger, metrics)
@@ -88,7 +89,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     ...(tls.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
   }
   const admission = buildAdmissionApp({ config, logger, state, metrics, https })
-  if (!(admission.server instanceof TlsServer)) throw new Error('the admission server is not a TLS server')
+  if (!(admission.server instanceof TlsServer)) throw guardError('EG_TLS', 'the admission server is not a TLS server.')
   const certificate = certificateStore({
     server: admission.server,
     initial: tls,
@@ -115,7 +116,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   try {
     await probes.listen({ port: config.probePort, host: config.host })
     await admission.listen({ port: config.port, host: config.host })
-    watches.push(watchFiles({ paths: [config.policies], onChange: () => policies.reload(), logger }))
+    watches.push(watchFiles({ paths: config.policies, onChange: () => policies.reload(), logger }))
     if (certificate.files.length > 0) watches.push(watchFiles({ paths: certificate.files, onChange: () => certificate.reload(), logger }))
   } catch (err) {
     await stopWatching()

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { SecureContextOptions } from 'node:tls'
 import { generate } from 'selfsigned'
-import { guardError } from '../errors.js'
+import { describeError, describeFileError, guardError } from '../errors.js'
 
 export interface TlsMaterial {
   key: string
@@ -22,13 +22,13 @@ export function checkPair(cert: string, key: string): Date {
   try {
     x509 = new X509Certificate(cert)
   } catch (err) {
-    throw guardError('EG_TLS', `the certificate is not valid PEM (${(err as Error).message}).`)
+    throw guardError('EG_TLS', `the certificate is not valid PEM (${describeError(err)}).`)
   }
   let privateKey
   try {
     privateKey = createPrivateKey(key)
   } catch (err) {
-    throw guardError('EG_TLS', `the private key is not valid PEM (${(err as Error).message}).`)
+    throw guardError('EG_TLS', `the private key is not valid PEM (${describeError(err)}).`)
   }
   if (!x509.checkPrivateKey(privateKey)) throw guardError('EG_TLS', 'the private key does not match the certificate.')
   return new Date(x509.validTo)
@@ -42,7 +42,7 @@ export function checkCaBundle(pem: string): void {
   try {
     new X509Certificate(pem)
   } catch (err) {
-    throw guardError('EG_TLS', `the client CA bundle holds no valid PEM certificate (${(err as Error).message}).`)
+    throw guardError('EG_TLS', `the client CA bundle holds no valid PEM certificate (${describeError(err)}).`)
   }
 }
 
@@ -58,7 +58,7 @@ export async function readPemFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {
-    throw guardError('EG_TLS', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`)
+    throw guardError('EG_TLS', `cannot read ${file} (${describeFileError(err)}).`)
   }
 }
 

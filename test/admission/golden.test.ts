@@ -1,8 +1,8 @@
 import path from 'node:path'
 import t from 'tap'
-import { handleReview } from '../../src/admission/handle.js'
-import { loadContextFile } from '../../src/cluster/static-context.js'
-import { loadPolicies } from '../../src/policy/load.js'
+import { reviewAdmission } from '../../src/admission/review.js'
+import { loadContextFile } from '../../src/cluster/context-file.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { fixturesDir, golden, listFiles, readJson } from '../support/fixtures.js'
 
 const dir = path.join(fixturesDir, 'reviews')
@@ -16,7 +16,7 @@ t.test('recorded admission reviews get their golden answers', async (t) => {
   for (const file of files) {
     const name = path.basename(file, '.review.json')
     const body = JSON.stringify(readJson(file))
-    const outcome = handleReview(body, policies, context, 'validate')
+    const outcome = reviewAdmission(body, policies, context, 'validate')
     t.equal(outcome.kind, 'answer', `${name}: answered`)
     if (outcome.kind === 'rejected') continue
     const request = readJson<{ request: { uid: string }; apiVersion: string }>(file)

@@ -86,7 +86,7 @@ t.test('no cluster, an unreachable or refusing API, and bad flags exit 2', async
 
   const chunk = await runCli(['audit', '--kubeconfig', kubeconfig, '--chunk-size', '0'])
   t.equal(chunk.code, 2)
-  t.match(chunk.stderr, /--chunk-size must be a positive integer/)
+  t.match(chunk.stderr, /--chunk-size must be a positive whole number, got "0"/)
 })
 
 t.test('$KUBECONFIG is used when --kubeconfig is not given', async (t) => {

@@ -1,6 +1,7 @@
-// src/manifest/read.ts (here with the CLI tests it serves): splitting, lines, Lists, the first-pass filter.
+// src/manifest/: splitting, lines, Lists, the first-pass filter, walking inputs.
 import t from 'tap'
-import { fieldPathSegments, manifestDocuments, manifestInputs, mayContainContextKinds } from '../../src/manifest/read.js'
+import { fieldPathSegments, manifestDocuments, mayContainContextKinds } from '../../src/manifest/documents.js'
+import { manifestInputs } from '../../src/manifest/inputs.js'
 
 t.test('field paths as rendered in findings go back to segments', async (t) => {
   t.same(fieldPathSegments('spec.ports[1].name'), ['spec', 'ports', 1, 'name'])

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { bundledSuitesDir, loadSuites } from '../../src/policy-test/load.js'
-import { loadPolicies } from '../../src/policy/load.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { ensureBuilt, golden, repoRoot, runCli } from './support/cli.js'
 
 t.before(ensureBuilt)

@@ -6,10 +6,12 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
-import type { KubeObject } from '../../src/cluster/context.js'
+import type { KubeObject } from '../../src/kube/object.js'
 import { loadKubeConfig, startLiveContext, type LiveContextState } from '../../src/cluster/live-context.js'
 import { eventually, FakeKubeApi, fixtureObjects } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+
+const fromFile = (kubeconfig: string) => ({ kubeconfig, inCluster: { host: undefined, port: undefined } })
 
 /** A pino destination that keeps every line as a parsed object, so tests assert on log records. */
 function captureLogs(): { lines: Array<Record<string, unknown>>; write(line: string): void } {
@@ -24,7 +26,7 @@ const fastBackoff = { initialMs: 50, maxMs: 400 }
 async function setup(t: Test, beforeStart?: (api: FakeKubeApi) => void) {
   const api = await FakeKubeApi.start()
   beforeStart?.(api)
-  const kubeConfig = loadKubeConfig(await writeKubeconfig(api, t))
+  const kubeConfig = loadKubeConfig(fromFile(await writeKubeconfig(api, t)))
   if (kubeConfig === undefined) throw new Error('no kubeconfig')
   const logs = captureLogs()
   const states: LiveContextState[] = []
@@ -277,7 +279,7 @@ t.test('sends the bearer token from the kubeconfig on every request', async (t) 
 
 t.test('a rejected token: keeps retrying, waitForSync honours its signal', async (t) => {
   const api = await FakeKubeApi.start()
-  const kubeConfig = loadKubeConfig(await writeKubeconfig({ ...api, url: api.url, ca: api.ca, token: 'wrong' }, t))
+  const kubeConfig = loadKubeConfig(fromFile(await writeKubeconfig({ ...api, url: api.url, ca: api.ca, token: 'wrong' }, t)))
   if (kubeConfig === undefined) throw new Error('no kubeconfig')
   const logs = captureLogs()
   const context = startLiveContext({ kubeConfig, logger: pino({ level: 'info' }, logs), backoff: fastBackoff })
@@ -299,7 +301,7 @@ t.test('a rejected token: keeps retrying, waitForSync honours its signal', async
 t.test('stop() ends watches and retries and rejects pending waits', async (t) => {
   const api = await FakeKubeApi.start()
   t.teardown(() => api.close())
-  const kubeConfig = loadKubeConfig(await writeKubeconfig(api, t))
+  const kubeConfig = loadKubeConfig(fromFile(await writeKubeconfig(api, t)))
   if (kubeConfig === undefined) throw new Error('no kubeconfig')
 
   const synced = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
@@ -329,7 +331,7 @@ t.test('stop() ends watches and retries and rejects pending waits', async (t) =>
 const childScript = (liveContext: string, pinoUrl: string): string => `
 import { pino } from ${JSON.stringify(pinoUrl)}
 import { loadKubeConfig, startLiveContext } from ${JSON.stringify(liveContext)}
-const context = startLiveContext({ kubeConfig: loadKubeConfig(process.argv[2]), logger: pino({ level: 'silent' }) })
+const context = startLiveContext({ kubeConfig: loadKubeConfig({ kubeconfig: process.argv[2], inCluster: {} }), logger: pino({ level: 'silent' }) })
 await context.waitForSync()
 process.stdout.write('synced ' + (context.service('prod', 'payments') === undefined ? 'without' : 'with') + ' payments\\n')
 await context.stop()
@@ -367,19 +369,22 @@ t.test('a process that stopped its context exits on its own', async (t) => {
 t.test('loadKubeConfig', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'endpoint-guard-sa-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  t.equal(loadKubeConfig(undefined, dir), undefined, 'no path and no service account: no cluster')
+  const noCluster = { kubeconfig: undefined, inCluster: { host: undefined, port: undefined }, serviceAccountPrefix: dir }
+  t.equal(loadKubeConfig(noCluster), undefined, 'no path and no service account: no cluster')
 
   const api = { url: 'https://127.0.0.1:6443', ca: 'not a real CA', token: 'token-from-file' }
-  const fromFile = loadKubeConfig(await writeKubeconfig(api, t))
-  t.equal(fromFile?.getCurrentCluster()?.server, api.url)
-  t.equal(fromFile?.getCurrentUser()?.token, 'token-from-file')
+  const loaded = loadKubeConfig(fromFile(await writeKubeconfig(api, t)))
+  t.equal(loaded?.getCurrentCluster()?.server, api.url)
+  t.equal(loaded?.getCurrentUser()?.token, 'token-from-file')
 
-  t.throws(() => loadKubeConfig(join(dir, 'missing.yaml')), { message: /Cannot load kubeconfig .*missing\.yaml/ })
+  t.throws(() => loadKubeConfig(fromFile(join(dir, 'missing.yaml'))), { message: /Cannot load kubeconfig .*missing\.yaml/ })
 
   const serviceAccount = join(dir, 'var/run/secrets/kubernetes.io/serviceaccount')
   await mkdir(serviceAccount, { recursive: true })
   await writeFile(join(serviceAccount, 'token'), 'sa-token')
   await writeFile(join(serviceAccount, 'ca.crt'), 'ca')
+  t.throws(() => loadKubeConfig(noCluster), /KUBERNETES_SERVICE_HOST/, 'a token without the API address is an error')
+  // client-node reads the address itself from the environment the pod is given; the configuration only checks it.
   const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] }
   t.teardown(() => {
     if (saved.host === undefined) delete process.env['KUBERNETES_SERVICE_HOST']
@@ -387,10 +392,8 @@ t.test('loadKubeConfig', async (t) => {
     if (saved.port === undefined) delete process.env['KUBERNETES_SERVICE_PORT']
     else process.env['KUBERNETES_SERVICE_PORT'] = saved.port
   })
-  delete process.env['KUBERNETES_SERVICE_HOST']
-  t.throws(() => loadKubeConfig(undefined, dir), /KUBERNETES_SERVICE_HOST/)
   process.env['KUBERNETES_SERVICE_HOST'] = '10.43.0.1'
   process.env['KUBERNETES_SERVICE_PORT'] = '443'
-  const inCluster = loadKubeConfig(undefined, dir)
+  const inCluster = loadKubeConfig({ ...noCluster, inCluster: { host: '10.43.0.1', port: '443' } })
   t.equal(inCluster?.getCurrentCluster()?.server, 'https://10.43.0.1:443')
 })

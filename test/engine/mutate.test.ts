@@ -1,11 +1,11 @@
 import path from 'node:path'
 import jsonPatch, { type Operation } from 'fast-json-patch'
 import t from 'tap'
-import { handleReview } from '../../src/admission/handle.js'
-import { syntheticRequest } from '../../src/admission/synthesize.js'
-import type { KubeObject } from '../../src/admission/types.js'
-import { emptyContext } from '../../src/cluster/context.js'
-import { loadPolicies } from '../../src/policy/load.js'
+import { reviewAdmission } from '../../src/admission/review.js'
+import { syntheticRequest } from '../../src/engine/synthesize.js'
+import type { KubeObject } from '../../src/kube/object.js'
+import { emptyContext } from '../../src/policy/context.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { fixturesDir, readJson } from '../support/fixtures.js'
 
 const slice = (labels?: Record<string, string>): KubeObject => ({
@@ -21,7 +21,7 @@ function mutate(object: KubeObject, operation: 'CREATE' | 'UPDATE' = 'CREATE') {
   return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request })
 }
 
-function patchOf(answer: ReturnType<typeof handleReview>): Operation[] | undefined {
+function patchOf(answer: ReturnType<typeof reviewAdmission>): Operation[] | undefined {
   if (answer.kind !== 'answer') throw new Error(`not answered: ${answer.kind}`)
   const r = answer.review.response
   if (r.patch === undefined) return undefined
@@ -35,20 +35,20 @@ t.test('a slice without managed-by gets "manual"; applying the patch and sending
     ['no labels at all', slice()],
     ['other labels', slice({ 'kubernetes.io/service-name': 'example' })],
   ] as const) {
-    const patch = patchOf(handleReview(mutate(object), policies, emptyContext, 'mutate'))
+    const patch = patchOf(reviewAdmission(mutate(object), policies, emptyContext, 'mutate'))
     t.ok(patch !== undefined && patch.length > 0, `${name}: patched`)
     const patched = jsonPatch.applyPatch(structuredClone(object), patch ?? [], true, false).newDocument
     t.equal((patched.metadata as { labels: Record<string, string> }).labels['endpointslice.kubernetes.io/managed-by'], 'manual', `${name}: label set`)
-    t.equal(patchOf(handleReview(mutate(patched), policies, emptyContext, 'mutate')), undefined, `${name}: second pass yields no patch`)
+    t.equal(patchOf(reviewAdmission(mutate(patched), policies, emptyContext, 'mutate')), undefined, `${name}: second pass yields no patch`)
   }
 })
 
 t.test('patch paths escape "/" in label keys as ~1 and create a missing labels map', async (t) => {
   const policies = await loadPolicies()
-  t.same(patchOf(handleReview(mutate(slice({ team: 'a' })), policies, emptyContext, 'mutate')), [
+  t.same(patchOf(reviewAdmission(mutate(slice({ team: 'a' })), policies, emptyContext, 'mutate')), [
     { op: 'add', path: '/metadata/labels/endpointslice.kubernetes.io~1managed-by', value: 'manual' },
   ])
-  t.same(patchOf(handleReview(mutate(slice()), policies, emptyContext, 'mutate')), [
+  t.same(patchOf(reviewAdmission(mutate(slice()), policies, emptyContext, 'mutate')), [
     { op: 'add', path: '/metadata/labels', value: { 'endpointslice.kubernetes.io/managed-by': 'manual' } },
   ])
 })
@@ -56,20 +56,20 @@ t.test('patch paths escape "/" in label keys as ~1 and create a missing labels m
 t.test('no patch when nothing changes, on UPDATE, or for other kinds; the request object is never modified', async (t) => {
   const policies = await loadPolicies()
   const labelled = slice({ 'endpointslice.kubernetes.io/managed-by': 'team-x' })
-  t.equal(patchOf(handleReview(mutate(labelled), policies, emptyContext, 'mutate')), undefined, 'already labelled')
-  t.equal(patchOf(handleReview(mutate(slice(), 'UPDATE'), policies, emptyContext, 'mutate')), undefined, 'only on CREATE')
+  t.equal(patchOf(reviewAdmission(mutate(labelled), policies, emptyContext, 'mutate')), undefined, 'already labelled')
+  t.equal(patchOf(reviewAdmission(mutate(slice(), 'UPDATE'), policies, emptyContext, 'mutate')), undefined, 'only on CREATE')
   const svc = readJson<{ request: KubeObject }>(path.join(fixturesDir, 'reviews', 'pepr-service-create.review.json'))
-  t.equal(patchOf(handleReview(JSON.stringify(svc), policies, emptyContext, 'mutate')), undefined, 'Services are not mutated')
+  t.equal(patchOf(reviewAdmission(JSON.stringify(svc), policies, emptyContext, 'mutate')), undefined, 'Services are not mutated')
   const object = slice()
   const before = JSON.stringify(object)
-  handleReview(mutate(object), policies, emptyContext, 'mutate')
+  reviewAdmission(mutate(object), policies, emptyContext, 'mutate')
   t.equal(JSON.stringify(object), before)
 })
 
 t.test('the audit action allows and records in auditAnnotations, with no warning to the user', async (t) => {
-  const policies = await loadPolicies(path.join(fixturesDir, 'policies-audit'))
+  const policies = await loadPolicies([path.join(fixturesDir, 'policies-audit')])
   const review = readJson<{ request: KubeObject }>(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'))
-  const answer = handleReview(JSON.stringify(review), policies, emptyContext, 'validate')
+  const answer = reviewAdmission(JSON.stringify(review), policies, emptyContext, 'validate')
   if (answer.kind !== 'answer') throw new Error('not answered')
   t.same(answer.review.response, {
     uid: '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01',

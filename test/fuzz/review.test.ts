@@ -1,9 +1,9 @@
 import path from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { handleReview } from '../../src/admission/handle.js'
-import { loadContextFile } from '../../src/cluster/static-context.js'
-import { loadPolicies } from '../../src/policy/load.js'
+import { reviewAdmission } from '../../src/admission/review.js'
+import { loadContextFile } from '../../src/cluster/context-file.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { testApp } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { arbitraries, checkHttp, checkOutcome, contentTypes } from './fixtures/review-properties.mjs'
@@ -29,7 +29,7 @@ for (const [name, arbitrary, numRuns] of bodies) {
     let answered = 0
     fc.assert(
       fc.property(arbitrary, webhooks, (body, webhook) => {
-        const outcome = handleReview(body, policies, cluster, webhook)
+        const outcome = reviewAdmission(body, policies, cluster, webhook)
         if (outcome.kind !== 'rejected') answered++
         const problem = checkOutcome(body, outcome)
         if (problem !== undefined) throw new Error(problem)

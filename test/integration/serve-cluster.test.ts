@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
-import { parseServeConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
 import { FakeKubeApi } from '../support/fake-kube-api.js'
 import { post } from '../support/https-client.js'
@@ -48,7 +48,7 @@ t.test('serve with a cluster: readiness waits for the caches; decisions follow t
   api.setDown(true)
   const dir = t.testdir()
   const kubeconfig = await writeKubeconfig(api, dir)
-  const config = parseServeConfig({ port: '0', probePort: '0', host: '127.0.0.1', kubeconfig, generatedCaFile: path.join(dir, 'ca.pem') }, {})
+  const config = parseConfig('serve', { port: '0', probePort: '0', host: '127.0.0.1', kubeconfig, generatedCaFile: path.join(dir, 'ca.pem') }, {})
   const server = await startServer(config, pino({ level: 'silent' }))
   t.teardown(() => server.close())
   const readyz = async () => (await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status

@@ -2,9 +2,10 @@
 // failing case names its suite and description and says what did not match. The cases themselves are data.
 import path from 'node:path'
 import t from 'tap'
-import { loadPolicies } from '../../src/policy/load.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { loadSuites } from '../../src/policy-test/load.js'
-import { runSuite, type Outcome } from '../../src/policy-test/run.js'
+import type { Outcome } from '../../src/engine/outcome.js'
+import { runSuite } from '../../src/policy-test/run.js'
 
 const policies = await loadPolicies()
 const loaded = await loadSuites()

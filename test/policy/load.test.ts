@@ -7,7 +7,7 @@ import { GuardError } from '../../src/errors.js'
 import { bundledPaths } from '../../src/paths.js'
 import { createAjv } from '../../src/policy/ajv.js'
 import { PolicyLoadError } from '../../src/policy/compile.js'
-import { loadPolicies, readMetaSchema } from '../../src/policy/load.js'
+import { loadPolicies, readMetaSchema } from '../../src/policy-files/read.js'
 
 /** A small valid policy; cases change one thing in it. */
 function policy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -155,7 +155,7 @@ for (const c of bad) {
   t.test(`rejects a directory with ${c.name}`, async (t) => {
     const dir = t.testdir(c.files)
     const file = path.join(dir, c.file)
-    const err = await loadPolicies(dir).then(
+    const err = await loadPolicies([dir]).then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -172,17 +172,17 @@ for (const c of bad) {
 
 t.test('rejects an empty directory', async (t) => {
   const dir = t.testdir({})
-  await t.rejects(loadPolicies(dir), { name: 'GuardError', code: 'EG_POLICIES_EMPTY', message: `No policy files (*.json) found in ${dir}.` })
+  await t.rejects(loadPolicies([dir]), { name: 'GuardError', code: 'EG_POLICIES_EMPTY', message: `No policy files (*.json) found in ${dir}.` })
 })
 
 t.test('rejects a directory with no *.json files (only hidden ConfigMap entries and other files)', async (t) => {
   const dir = t.testdir({ 'README.md': '# policies\n', '..data': { 'external-ips.json': json(policy()) }, '.hidden.json': json(policy()) })
-  await t.rejects(loadPolicies(dir), { code: 'EG_POLICIES_EMPTY' })
+  await t.rejects(loadPolicies([dir]), { code: 'EG_POLICIES_EMPTY' })
 })
 
 t.test('rejects a directory that does not exist, naming it', async (t) => {
   const dir = path.join(t.testdir({}), 'missing')
-  await t.rejects(loadPolicies(dir), { code: 'EG_POLICY_INVALID', message: new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: /: cannot read the policies directory`) })
+  await t.rejects(loadPolicies([dir]), { code: 'EG_POLICY_INVALID', message: new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: /: cannot read the policies directory`) })
 })
 
 t.test('a valid cross-policy $ref works: one policy uses another policy\'s $defs by id', async (t) => {
@@ -196,7 +196,7 @@ t.test('a valid cross-policy $ref works: one policy uses another policy\'s $defs
     }),
     'external-ips.json': json(policy({ schema: withItems({ ipAddress: 'any', $ref: 'endpointslice-addresses#/$defs/address' }) })),
   })
-  const set = await loadPolicies(dir)
+  const set = await loadPolicies([dir])
   t.same(set.policies.map((p) => p.id), ['endpointslice-addresses', 'external-ips'], 'both policies load, in file-name order')
   t.equal(set.source, dir)
   const external = set.policies.find((p) => p.id === 'external-ips')

@@ -1,7 +1,8 @@
 import path from 'node:path'
 import t from 'tap'
-import { loadPolicies } from '../../src/policy/load.js'
-import type { CompiledPolicy, PolicySet } from '../../src/policy/types.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
+import { policySet } from '../../src/policy/policy-set.js'
+import type { CompiledPolicy } from '../../src/policy/types.js'
 import { capturingLogger, testApp, testLimits } from '../support/app.js'
 import { fixturesDir, readJson } from '../support/fixtures.js'
 
@@ -85,7 +86,7 @@ t.test('a policy that throws gives an errored answer, never an allow', async (t)
   const throwing = Object.assign(() => {
     throw new Error('boom')
   }, { errors: null }) as unknown as CompiledPolicy['validate']
-  const broken: PolicySet = { source: 'test', policies: [{ ...base, id: 'exploding', validate: throwing }] }
+  const broken = policySet([{ ...base, id: 'exploding', validate: throwing }], 'test')
   const app = testApp(broken)
   t.teardown(() => app.close())
   const body = readJson<{ request: { uid: string } }>(path.join(reviews, 'pepr-service-create.review.json'))

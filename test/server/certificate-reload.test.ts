@@ -5,7 +5,7 @@ import https from 'node:https'
 import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
-import { parseServeConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
 import { capturingLogger, kubeletVolume, sample, scrape, until } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
@@ -30,7 +30,7 @@ t.test('rotation under load: no failed request, new handshakes get the new pair;
   const secret = kubeletVolume(dir)
   await secret.write({ 'tls.crt': first.cert, 'tls.key': first.key })
   const { logger, lines } = capturingLogger()
-  const config = parseServeConfig(
+  const config = parseConfig('serve', 
     { port: '0', probePort: '0', host: '127.0.0.1', tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key') },
     {},
   )
@@ -114,7 +114,7 @@ t.test('the client CA for mutual TLS is reloaded too', async (t) => {
   ])
   const dir = t.testdir({ 'tls.crt': serving.cert, 'tls.key': serving.key, 'client-ca.crt': caA.cert })
   const { logger, lines } = capturingLogger()
-  const config = parseServeConfig(
+  const config = parseConfig('serve', 
     {
       port: '0',
       probePort: '0',

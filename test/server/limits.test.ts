@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import pino from 'pino'
 import t, { type Test } from 'tap'
-import { parseServeConfig, type SettingName } from '../../src/config.js'
+import { parseConfig, type SettingName } from '../../src/config.js'
 import { startServer, type RunningServer } from '../../src/server/serve.js'
 import { sample, scrape, until } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
@@ -18,7 +18,7 @@ async function serve(t: Test, flags: Partial<Record<SettingName, string>>): Prom
     pki = { ca, serving: await testLeaf(ca, 'localhost') }
   }
   const dir = t.testdir({ 'tls.crt': pki.serving.cert, 'tls.key': pki.serving.key })
-  const config = parseServeConfig(
+  const config = parseConfig('serve', 
     { port: '0', probePort: '0', host: '127.0.0.1', tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'), ...flags },
     {},
   )

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
-import { parseServeConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config.js'
 import { bundledPaths } from '../../src/paths.js'
 import { startServer } from '../../src/server/serve.js'
 import { sample, scrape, until } from '../support/app.js'
@@ -22,7 +22,7 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   const ca = await testCa('metrics-ca')
   const serving = await testLeaf(ca, 'localhost', { days: 45 })
   const dir = t.testdir({ 'tls.crt': serving.cert, 'tls.key': serving.key })
-  const config = parseServeConfig(
+  const config = parseConfig('serve', 
     { port: '0', probePort: '0', host: '127.0.0.1', tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'), kubeconfig },
     {},
   )
@@ -80,8 +80,8 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   const requests = (labels: Record<string, string>) => sample(after, 'endpoint_guard_admission_requests_total', labels)
   t.equal(requests({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'allowed' }), 1)
   t.equal(requests({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'denied' }), 2)
-  t.equal(requests({ webhook: 'validate', kind: 'Endpoints', operation: 'CREATE', decision: 'allowed' }), 1)
-  t.equal(requests({ webhook: 'mutate', kind: 'EndpointSlice', operation: 'CREATE', decision: 'allowed' }), 1)
+  t.equal(requests({ webhook: 'validate', kind: 'Endpoints', operation: 'CREATE', decision: 'warned' }), 1)
+  t.equal(requests({ webhook: 'mutate', kind: 'EndpointSlice', operation: 'CREATE', decision: 'patched' }), 1)
   t.equal(requests({ webhook: 'validate', kind: '', operation: '', decision: 'rejected' }), 1)
   t.equal(requests({ webhook: 'validate', kind: 'other', operation: 'CREATE', decision: 'allowed' }), 1, 'a kind outside the rules is "other"')
   t.notMatch(after, /Something-Else-1234/, 'client text never becomes a label')

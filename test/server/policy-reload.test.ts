@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { lstat, readlink, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
-import { parseServeConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config.js'
 import { bundledPaths } from '../../src/paths.js'
 import { createMetrics } from '../../src/server/metrics.js'
 import { openPolicyStore } from '../../src/server/reload/policies.js'
@@ -35,7 +35,7 @@ t.test('a ConfigMap-mounted policies directory: valid update, invalid update, sy
   t.equal(await readlink(path.join(dir, 'service-ports.json')), path.join('..data', 'service-ports.json'))
 
   const { logger, lines } = capturingLogger()
-  const config = parseServeConfig({ port: '0', probePort: '0', host: '127.0.0.1', policies: dir, generatedCaFile: path.join(dir, '..', 'ca.pem') }, {})
+  const config = parseConfig('serve', { port: '0', probePort: '0', host: '127.0.0.1', policies: dir, generatedCaFile: path.join(dir, '..', 'ca.pem') }, {})
   const server = await startServer(config, logger)
   t.teardown(() => server.close())
   const total = Object.keys(bundled).length
@@ -88,7 +88,7 @@ t.test('a plain directory edited in place: unchanged rewrites, half-written file
   const dir = t.testdir(Object.fromEntries(Object.entries(bundled).filter(([name]) => name.startsWith('service-'))))
   const metrics = createMetrics()
   const { logger, lines } = capturingLogger()
-  const store = await openPolicyStore(dir, logger, metrics)
+  const store = await openPolicyStore([dir], logger, metrics)
   const watch = watchFiles({ paths: [dir], onChange: () => store.reload(), logger, debounceMs: 50 })
   t.teardown(() => watch.close())
   t.same(watch.dirs, [dir])

@@ -7,7 +7,7 @@ import tls from 'node:tls'
 import pino from 'pino'
 import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
-import { parseServeConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { post } from '../support/https-client.js'
@@ -23,7 +23,7 @@ async function tempDir(t: Test): Promise<string> {
 
 t.test('serve with every default: generated certificate, CA file, HTTP/1.1 keep-alive, TLS >= 1.2', async (t) => {
   const dir = await tempDir(t)
-  const config = parseServeConfig({ port: '0', probePort: '0', host: '127.0.0.1', generatedCaFile: path.join(dir, 'ca.pem') }, {})
+  const config = parseConfig('serve', { port: '0', probePort: '0', host: '127.0.0.1', generatedCaFile: path.join(dir, 'ca.pem') }, {})
   const server = await startServer(config, silent)
   t.teardown(() => server.close())
   t.equal(server.caFile, path.join(dir, 'ca.pem'))
@@ -56,7 +56,7 @@ t.test('serve with every default: generated certificate, CA file, HTTP/1.1 keep-
 
 t.test('close() ends idle keep-alive connections at once and answers in-flight requests', async (t) => {
   const dir = await tempDir(t)
-  const config = parseServeConfig({ port: '0', probePort: '0', host: '127.0.0.1', generatedCaFile: path.join(dir, 'ca.pem') }, {})
+  const config = parseConfig('serve', { port: '0', probePort: '0', host: '127.0.0.1', generatedCaFile: path.join(dir, 'ca.pem') }, {})
   const server = await startServer(config, silent)
   const ca = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
   const agent = new https.Agent({ keepAlive: true, maxSockets: 4 })
@@ -115,7 +115,7 @@ t.test('mutual TLS with --client-ca-file: a client without a certificate from th
   })
   const caPath = path.join(dir, 'client-ca.pem')
   await import('node:fs/promises').then((fs) => fs.writeFile(caPath, clientCa.cert))
-  const config = parseServeConfig(
+  const config = parseConfig('serve', 
     { port: '0', probePort: '0', host: '127.0.0.1', generatedCaFile: path.join(dir, 'ca.pem'), clientCaFile: caPath },
     {},
   )

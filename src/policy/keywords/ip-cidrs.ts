@@ -1,6 +1,8 @@
 import type { SchemaObjCxt } from 'ajv'
+import { describeError } from '../../errors.js'
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../ip.js'
 import { invalidIpUnlessChecked } from './invalid-ip.js'
+import { KeywordValueError } from './keyword-error.js'
 import { stringCheckKeyword } from './string-check.js'
 
 function compileCidrs(keyword: string, list: string[], it: SchemaObjCxt): Cidr[] {
@@ -8,8 +10,7 @@ function compileCidrs(keyword: string, list: string[], it: SchemaObjCxt): Cidr[]
     try {
       return parseCidr(text)
     } catch (err) {
-      // The loader turns this schema path into the JSON pointer it reports for the policy file.
-      throw new Error(`${it.errSchemaPath}/${keyword}/${i}: ${(err as Error).message}`)
+      throw new KeywordValueError(`${it.errSchemaPath}/${keyword}/${i}`, describeError(err))
     }
   })
 }

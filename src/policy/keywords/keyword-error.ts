@@ -1,5 +1,20 @@
 import type { ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+import { GuardError } from '../../errors.js'
+
+/**
+ * A keyword's value that cannot be compiled (a CIDR that is not one), thrown at compile time with the schema path
+ * (`#/properties/...`) so the loader reports the JSON pointer of the value in the policy file.
+ */
+export class KeywordValueError extends GuardError {
+  readonly schemaPath: string
+  readonly problem: string
+  constructor(schemaPath: string, problem: string) {
+    super('EG_KEYWORD_VALUE', schemaPath, problem)
+    this.schemaPath = schemaPath
+    this.problem = problem
+  }
+}
 
 /**
  * Custom keywords report through the same ErrorObject shape as built-in ones, so one renderer turns both into

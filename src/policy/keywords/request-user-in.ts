@@ -1,6 +1,6 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import type { EvaluationContext } from '../../engine/evaluate.js'
+import type { EvaluationContext } from '../context.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 /**

@@ -1,8 +1,8 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import type { EvaluationContext } from '../../engine/evaluate.js'
-import { labelsOf } from '../../engine/selector.js'
-import { isObject, objectName } from '../../kube-object.js'
+import { wellKnownLabels } from '../../kube/identities.js'
+import { isObject, labelsOf, objectKey, objectName } from '../../kube/object.js'
+import type { EvaluationContext } from '../context.js'
 import { displayValue } from '../render.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
@@ -15,7 +15,7 @@ const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 /** The Service an EndpointSlice (kubernetes.io/service-name) or an Endpoints object (same name) feeds. */
 function serviceNameOf(object: Obj): string | undefined {
   if (object.kind === 'Endpoints') return objectName(object)
-  const name = labelsOf(object)['kubernetes.io/service-name']
+  const name = labelsOf(object)[wellKnownLabels.serviceName]
   return typeof name === 'string' && name !== '' ? name : undefined
 }
 
@@ -59,7 +59,7 @@ export const service: KeywordDefinition = {
       const name = serviceNameOf(data)
       const svc = name === undefined || this?.cluster === undefined ? undefined : this.cluster.service(this.namespace, name)
       if (svc === undefined || !isObject(svc.spec)) return setErrors(validate, [])
-      const ref = `Service ${this?.namespace ?? ''}/${name ?? ''}`
+      const ref = `Service ${objectKey(this?.namespace ?? '', name ?? '')}`
       const base = cxt?.instancePath ?? ''
       const errors = []
       const spec = svc.spec

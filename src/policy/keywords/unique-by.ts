@@ -1,6 +1,6 @@
 import type { KeywordDefinition } from 'ajv'
-import type { DataValidateFunction, DataValidationCxt } from "ajv/dist/types/index.js"
-import { isObject } from '../../kube-object.js'
+import type { DataValidateFunction, DataValidationCxt } from 'ajv/dist/types/index.js'
+import { isObject } from '../../kube/object.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 type UniqueBySchema = string | { fields: string[]; defaults?: Record<string, unknown> }

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { createSecureContext, type Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
-import { guardError, isGuardError } from '../../errors.js'
+import { describeError, guardError, isGuardError } from '../../errors.js'
 import type { Metrics } from '../metrics.js'
 import { checkCaBundle, checkPair, readPemFile, secureContextOptions, type TlsMaterial } from '../tls.js'
 import { changeReader, contentHash, type ReloadResult } from './read-change.js'
@@ -53,7 +53,7 @@ export function certificateStore(options: {
   const reject = (err: unknown): ReloadResult => {
     metrics.certificateReloads.inc({ result: 'failure' })
     logger.error(
-      { code: isGuardError(err) ? err.code : 'EG_TLS', problem: err instanceof Error ? err.message : String(err), files: watched, notAfter: inUse.notAfter.toISOString() },
+      { code: isGuardError(err) ? err.code : 'EG_TLS', problem: describeError(err), files: watched, notAfter: inUse.notAfter.toISOString() },
       'certificate reload rejected; the certificate in use is kept',
     )
     return 'rejected'
@@ -87,7 +87,7 @@ export function certificateStore(options: {
         try {
           createSecureContext(contextOptions)
         } catch (err) {
-          throw guardError('EG_TLS', `the TLS context cannot be built (${(err as Error).message}).`)
+          throw guardError('EG_TLS', `the TLS context cannot be built (${describeError(err)}).`)
         }
         server.setSecureContext(contextOptions)
       } catch (err) {

@@ -1,18 +1,16 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { isGuardError } from '../../errors.js'
+import { describeError, isGuardError } from '../../errors.js'
+import { layersLabel, readMetaSchema, readPolicySources } from '../../policy-files/read.js'
 import { PolicyLoadError, compilePolicies, type PolicySource } from '../../policy/compile.js'
-import { readMetaSchema, readPolicySources } from '../../policy/load.js'
 import type { PolicySet } from '../../policy/types.js'
 import type { Metrics } from '../metrics.js'
 import { changeReader, contentHash, type ReloadResult } from './read-change.js'
 
-export type { ReloadResult }
-
-
 /** The policy set in force, and how to replace it. */
 export interface PolicyStore {
-  readonly dir: string
+  /** the layered policy directories, in order */
+  readonly dirs: readonly string[]
   /** the set in force; each admission request reads it once, so a swap never splits a request */
   current(): PolicySet
   /** re-reads the directory: a changed valid set replaces the current one, anything else leaves it in force */
@@ -21,12 +19,12 @@ export interface PolicyStore {
 
 /** What the set was built from: file names and contents, not paths (a ConfigMap swap changes `..data`'s target only). */
 function fingerprint(sources: readonly PolicySource[]): string {
-  return contentHash(sources.flatMap((s) => [path.basename(s.file), s.text]))
+  return contentHash(sources.flatMap((s) => [`${s.layer ?? 0}/${path.basename(s.file)}`, s.text]))
 }
 
 /** Where a load problem is, for the log line: the file and JSON pointer when the error knows them. */
 function locate(err: unknown, dir: string): { code: string; file: string; pointer: string; problem: string } {
-  const problem = err instanceof Error ? err.message : String(err)
+  const problem = describeError(err)
   if (err instanceof PolicyLoadError) return { code: err.code, file: err.file, pointer: err.pointer === '' ? '/' : err.pointer, problem }
   return { code: isGuardError(err) ? err.code : 'EG_INTERNAL', file: dir, pointer: '/', problem }
 }
@@ -37,11 +35,12 @@ function locate(err: unknown, dir: string): { code: string; file: string; pointe
  * with one assignment, so a request sees either the old set or the new one. A rejected set is logged with the
  * file and JSON pointer, counted, and the last good set stays in force.
  */
-export async function openPolicyStore(dir: string, logger: Logger, metrics: Metrics): Promise<PolicyStore> {
+export async function openPolicyStore(dirs: readonly string[], logger: Logger, metrics: Metrics): Promise<PolicyStore> {
+  const dir = layersLabel(dirs)
   const meta = await readMetaSchema()
-  const sources = await readPolicySources(dir)
+  const sources = await readPolicySources(dirs)
   let current = compilePolicies(sources, meta, dir)
-  const readChange = changeReader(() => readPolicySources(dir), fingerprint, fingerprint(sources))
+  const readChange = changeReader(() => readPolicySources(dirs), fingerprint, fingerprint(sources))
   metrics.policiesLoaded.set(current.policies.length)
 
   const reject = (err: unknown): ReloadResult => {
@@ -52,7 +51,7 @@ export async function openPolicyStore(dir: string, logger: Logger, metrics: Metr
   }
 
   return {
-    dir,
+    dirs,
     current: () => current,
     async reload() {
       const change = await readChange()
@@ -71,7 +70,13 @@ export async function openPolicyStore(dir: string, logger: Logger, metrics: Metr
       metrics.policyReloads.inc({ result: 'success' })
       metrics.policiesLoaded.set(ids.length)
       logger.info(
-        { dir, policies: ids, added: ids.filter((id) => !before.has(id)), removed: [...before].filter((id) => !ids.includes(id)) },
+        {
+          dir,
+          policies: ids,
+          added: ids.filter((id) => !before.has(id)),
+          removed: [...before].filter((id) => !ids.includes(id)),
+          replaced: set.replaced,
+        },
         `policies reloaded: ${ids.length} in force`,
       )
       return 'updated'

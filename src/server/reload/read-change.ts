@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { describeError } from '../../errors.js'
 
 export type ReloadResult = 'updated' | 'unchanged' | 'rejected'
 
@@ -28,7 +29,7 @@ export function changeReader<T>(read: () => Promise<T>, fingerprint: (value: T) 
     try {
       value = await read()
     } catch (error) {
-      return seen(`error:${error instanceof Error ? error.message : String(error)}`) ? { kind: 'unchanged' } : { kind: 'failed', error }
+      return seen(`error:${describeError(error)}`) ? { kind: 'unchanged' } : { kind: 'failed', error }
     }
     return seen(fingerprint(value)) ? { kind: 'unchanged' } : { kind: 'changed', value }
   }

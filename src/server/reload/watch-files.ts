@@ -1,6 +1,7 @@
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { describeError } from '../../errors.js'
 
 /**
  * Editors and kubelet write a change as a burst of events (create, rename, delete); one reload per burst.
@@ -69,7 +70,7 @@ export function watchFiles(options: WatchOptions): FileWatch {
     running = onChange()
       .then(
         () => undefined,
-        (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err), dirs }, 'reload failed unexpectedly'),
+        (err: unknown) => logger.error({ err: describeError(err), dirs }, 'reload failed unexpectedly'),
       )
       .finally(() => {
         running = undefined
@@ -100,7 +101,7 @@ export function watchFiles(options: WatchOptions): FileWatch {
       })
       watchers.set(dir, watcher)
     } catch (err) {
-      logger.warn({ dir, err: (err as Error).message }, 'cannot watch directory; relying on polling')
+      logger.warn({ dir, err: describeError(err) }, 'cannot watch directory; relying on polling')
     }
   }
 

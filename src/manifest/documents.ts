@@ -1,91 +1,10 @@
 /**
- * Reading manifests for the offline commands: walk files and directories, read stdin, split YAML streams into
- * documents (keeping line numbers for errors and findings) and unwrap `kind: List`. Nothing here evaluates
- * policies; `check` decides what to do with each document.
+ * Manifest texts → documents: split YAML streams (keeping line numbers for errors and findings), unwrap
+ * `kind: List`. Pure: the caller reads the text; nothing here evaluates policies.
  */
-import type { Dirent } from 'node:fs'
-import { readdir, readFile, realpath, stat } from 'node:fs/promises'
-import path from 'node:path'
 import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type Document, type Node } from 'yaml'
-import type { KubeObject } from '../admission/types.js'
-import { isObject } from '../kube-object.js'
-
-/** The name stdin goes by: as an argument (`-`) and in output. */
-export const stdinArgument = '-'
-export const stdinName = 'stdin'
-
-const manifestExtensions = new Set(['.yaml', '.yml', '.json'])
-
-/** One input to read: a file found on disk or named on the command line, stdin, or a path that cannot be read. */
-export type ManifestInput = { file: string; stdin?: true } | { file: string; error: string }
-
-/**
- * The inputs named by `paths`, in order: files as given (whatever their extension), directories walked
- * recursively in name order keeping only .yaml, .yml and .json files, `-` as stdin. Entries starting with "."
- * (`.git`, editor files) are skipped inside directories. A path that does not exist is an input with an error,
- * so the caller reports it and goes on with the rest.
- */
-export async function* manifestInputs(paths: readonly string[]): AsyncGenerator<ManifestInput> {
-  const visited = new Set<string>()
-  for (const p of paths) {
-    if (p === stdinArgument) {
-      yield { file: stdinName, stdin: true }
-      continue
-    }
-    let info
-    try {
-      info = await stat(p)
-    } catch (err) {
-      yield { file: p, error: `cannot read: ${reasonOf(err)}` }
-      continue
-    }
-    if (info.isDirectory()) yield* walk(p, visited)
-    else yield { file: p }
-  }
-}
-
-async function* walk(dir: string, visited: Set<string>): AsyncGenerator<ManifestInput> {
-  // A symlink loop would otherwise walk forever.
-  const real = await realpath(dir).catch(() => dir)
-  if (visited.has(real)) return
-  visited.add(real)
-  let entries: Dirent[]
-  try {
-    entries = await readdir(dir, { withFileTypes: true })
-  } catch (err) {
-    yield { file: dir, error: `cannot read the directory: ${reasonOf(err)}` }
-    return
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue
-    const full = path.join(dir, entry.name)
-    let isDirectory = entry.isDirectory()
-    let isFile = entry.isFile()
-    if (entry.isSymbolicLink()) {
-      const target = await stat(full).catch(() => undefined)
-      isDirectory = target?.isDirectory() ?? false
-      isFile = target?.isFile() ?? false
-    }
-    if (isDirectory) yield* walk(full, visited)
-    else if (isFile && manifestExtensions.has(path.extname(entry.name).toLowerCase())) yield { file: full }
-  }
-}
-
-export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-/** The text of a file input; throws with a one-line reason when it cannot be read. */
-export async function readManifestFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (err) {
-    throw new Error(`cannot read: ${reasonOf(err)}`, { cause: err })
-  }
-}
+import { describeError } from '../errors.js'
+import { isObject, type KubeObject } from '../kube/object.js'
 
 interface DocumentBase {
   file: string
@@ -144,7 +63,7 @@ export function* manifestDocuments(text: string, file: string, onlyKinds?: Reado
     try {
       value = doc.toJS() // yaml's default maxAliasCount (100) stops alias bombs
     } catch (err) {
-      const reason = reasonOf(err)
+      const reason = describeError(err)
       yield { ...base, type: 'error', problem: 'load', reason, message: `cannot load: ${reason}` }
       continue
     }
@@ -250,18 +169,4 @@ function deepestNode(doc: Document, segments: ReadonlyArray<string | number>, ex
  */
 export function mayContainContextKinds(text: string): boolean {
   return /\bkind['"]?\s*:\s*['"]?(?:Service|Namespace)(?:List)?\b/.test(text)
-}
-
-function reasonOf(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
-    const known: Record<string, string> = {
-      ENOENT: 'no such file or directory',
-      EACCES: 'permission denied',
-      EISDIR: 'is a directory',
-      ENOTDIR: 'not a directory',
-    }
-    const reason = known[err.code]
-    if (reason !== undefined) return reason
-  }
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,11 +1,12 @@
-/** Wire types of admission.k8s.io/v1 (v1beta1 has the same shape for the fields used here). */
+import type { KubeObject } from './object.js'
+
+/* Wire types of admission.k8s.io/v1 (v1beta1 has the same shape for the fields used here). */
+
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT'
 export const operations: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT']
 
 export const reviewVersions = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const
 export type ReviewVersion = (typeof reviewVersions)[number]
-
-export type KubeObject = Record<string, unknown>
 
 export interface GroupVersionKind { group: string; version: string; kind: string }
 export interface GroupVersionResource { group: string; version: string; resource: string }
@@ -25,6 +26,7 @@ export interface AdmissionRequest {
   name?: string
   namespace?: string
   operation: Operation
+  /** always present after decode (an absent userInfo is an anonymous request: `{}`) */
   userInfo: UserInfo
   object?: KubeObject | null
   oldObject?: KubeObject | null

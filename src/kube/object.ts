@@ -1,40 +1,56 @@
-import type { KubeObject } from './admission/types.js'
-
 /**
  * Reading plain Kubernetes JSON (objects as the API server sends them, or as manifests hold them): anything
- * malformed reads as absent rather than throwing. One home for these, used by the engine, the cluster caches and
- * the CLI alike.
+ * malformed reads as absent rather than throwing. The one home for these, used by every layer.
  */
-export function objectName(obj: KubeObject): string | undefined {
+
+/** A Kubernetes object as plain JSON, exactly as the API server sends it (wire format, no model classes). */
+export type KubeObject = Record<string, unknown>
+
+export type Labels = Readonly<Record<string, string>>
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function metadataOf(obj: unknown): Record<string, unknown> {
+  const metadata = isObject(obj) ? obj['metadata'] : undefined
+  return isObject(metadata) ? metadata : {}
+}
+
+export function objectName(obj: unknown): string | undefined {
   const name = metadataOf(obj)['name']
   return typeof name === 'string' && name !== '' ? name : undefined
 }
 
-export function objectNamespace(obj: KubeObject): string | undefined {
+export function objectNamespace(obj: unknown): string | undefined {
   const ns = metadataOf(obj)['namespace']
   return typeof ns === 'string' && ns !== '' ? ns : undefined
 }
 
 export function resourceVersionOf(obj: unknown): string | undefined {
-  if (!isObject(obj)) return undefined
   const rv = metadataOf(obj)['resourceVersion']
   return typeof rv === 'string' && rv !== '' ? rv : undefined
 }
 
-/** Only string values: label values are strings on the wire, and a policy must not see anything else. */
-export function labelsOf(obj: KubeObject): Readonly<Record<string, string>> {
-  const labels = metadataOf(obj)['labels']
-  const out: Record<string, string> = {}
-  if (isObject(labels)) {
-    for (const [key, value] of Object.entries(labels)) {
-      if (typeof value === 'string') out[key] = value
-    }
-  }
-  return Object.freeze(out)
+/** `namespace/name`: how a namespaced object is named in caches, messages and reports. */
+export function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+const noLabels: Labels = Object.freeze({})
+
+/**
+ * Only string values: label values are strings on the wire, and neither a policy nor a selector may see
+ * anything else (a number smuggled into a manifest must not match `"1"`).
+ */
+export function labelsOf(obj: unknown): Labels {
+  const labels = metadataOf(obj)['labels']
+  if (!isObject(labels)) return noLabels
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(labels)) {
+    if (typeof value === 'string') out[key] = value
+  }
+  return Object.freeze(out)
 }
 
 /**
@@ -65,9 +81,4 @@ export function deepFreeze<T>(value: T): T {
 export function withTypeMeta(obj: KubeObject, apiVersion: string, kind: string): KubeObject {
   if (obj['kind'] !== undefined && obj['apiVersion'] !== undefined) return obj
   return { apiVersion, kind, ...obj }
-}
-
-function metadataOf(obj: Record<string, unknown>): Record<string, unknown> {
-  const metadata = obj['metadata']
-  return isObject(metadata) ? metadata : {}
 }
