@@ -224,8 +224,8 @@ function value(command: CommandName, setting: Setting, raw: string | readonly st
   }
   if (setting.kind === 'paths') {
     // A list from the environment is separated as PATH is.
-    const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : env[envName(setting.flag)]?.split(path.delimiter)
-    const given = list ?? (setting.default as readonly string[] | undefined) ?? []
+    const given: readonly string[] =
+      typeof raw === 'string' ? [raw] : Array.isArray(raw) ? (raw as readonly string[]) : (env[envName(setting.flag)]?.split(path.delimiter) ?? (setting.default as readonly string[] | undefined) ?? [])
     return Object.freeze(given.map((item) => parseValue(command, setting, item)))
   }
   const text = typeof raw === 'string' ? raw : env[envName(setting.flag)]

@@ -1,6 +1,6 @@
 import { describeError } from '../errors.js'
-import { loadPolicies } from '../policy-files/read.js'
 import type { PolicySet } from '../policy/types.js'
+import { loadPolicies } from '../policy-files/read.js'
 
 /**
  * The policies a command runs, or undefined after telling the user why they cannot be loaded (the file and

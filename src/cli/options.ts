@@ -29,5 +29,5 @@ export function rawFlags(name: CommandName, opts: Record<string, unknown>): RawF
     const value = opts[camel(setting.flag)]
     if (value !== undefined) flags[key satisfies SettingName] = value
   }
-  return flags as RawFlags
+  return flags
 }

@@ -7,8 +7,8 @@
  * written one result per line as the results come, so a run over many files never holds them all.
  */
 import { findingText } from '../admission/respond.js'
-import type { Failure } from '../engine/evaluate.js'
 import type { outputFormats } from '../config.js'
+import type { Failure } from '../engine/evaluate.js'
 import { outcomeOf, type Outcome } from '../engine/outcome.js'
 import type { Validation } from '../engine/validate.js'
 import { guardError } from '../errors.js'

@@ -1,9 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import type { BackoffOptions } from './backoff.js'
 import { guardError } from '../errors.js'
 import { labelsOf, objectKey, type KubeObject } from '../kube/object.js'
 import type { ClusterContext } from '../policy/context.js'
+import type { BackoffOptions } from './backoff.js'
 import { WatchedCollection, type CacheState, type HealthChange } from './watched-collection.js'
 
 export type { CacheState } from './watched-collection.js'
@@ -53,7 +53,7 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
   const failing = new Set<string>()
   // Cached objects are frozen and replaced (never mutated) on change, so labels can be memoised per object.
   const labelsByNamespace = new WeakMap<KubeObject, Readonly<Record<string, string>>>()
-  const waiters = new Set<{ resolve: () => void; reject: (err: unknown) => void }>()
+  const waiters = new Set<{ resolve: () => void; reject: (err: Error) => void }>()
 
   const collection = (resource: typeof NAMESPACES): WatchedCollection =>
     new WatchedCollection({
@@ -125,18 +125,18 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
     waitForSync(signal?: AbortSignal): Promise<void> {
       if (isSynced()) return Promise.resolve()
       if (stopped) return Promise.reject(guardError('EG_CONTEXT_STOPPED'))
-      if (signal?.aborted) return Promise.reject(signal.reason)
+      if (signal?.aborted) return Promise.reject(abortError(signal))
       return new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           waiters.delete(waiter)
-          reject(signal?.reason)
+          reject(abortError(signal))
         }
         const waiter = {
           resolve: () => {
             signal?.removeEventListener('abort', onAbort)
             resolve()
           },
-          reject: (err: unknown) => {
+          reject: (err: Error) => {
             signal?.removeEventListener('abort', onAbort)
             reject(err)
           },
@@ -153,4 +153,10 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
       waiters.clear()
     },
   }
+}
+
+/** What an aborted wait rejects with: the signal's reason when it is an Error (AbortSignal.timeout's is). */
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  return reason instanceof Error ? reason : new DOMException('The wait for the cluster caches was aborted', 'AbortError')
 }

@@ -1,9 +1,9 @@
 import http from 'node:http'
 import { Watch, type KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { Backoff, defaultBackoff, sleep, type BackoffOptions } from './backoff.js'
 import { guardError } from '../errors.js'
 import { deepFreeze, isObject, objectKey, objectName, objectNamespace, resourceVersionOf, withTypeMeta, type KubeObject } from '../kube/object.js'
+import { Backoff, defaultBackoff, sleep, type BackoffOptions } from './backoff.js'
 import { listAll } from './list.js'
 
 /**

@@ -90,7 +90,7 @@ export function listItems(value: KubeObject): unknown[] | undefined {
   const kind = value['kind']
   const items = value['items']
   if (typeof kind !== 'string' || !kind.endsWith('List') || !Array.isArray(items)) return undefined
-  if (kind === 'List') return items
+  if (kind === 'List') return items as unknown[]
   const itemKind = kind.slice(0, -'List'.length)
   return items.map((raw: unknown) => (isObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw))
 }

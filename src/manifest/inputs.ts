@@ -71,7 +71,7 @@ async function* walk(dir: string, visited: Set<string>): AsyncGenerator<Manifest
 
 export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk))
   return Buffer.concat(chunks).toString('utf8')
 }
 

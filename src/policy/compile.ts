@@ -1,5 +1,5 @@
-import type { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ErrorObject, ValidateFunction } from 'ajv'
+import type { Ajv2020 } from 'ajv/dist/2020.js'
 import { describeError, GuardError } from '../errors.js'
 import { createAjv } from './ajv.js'
 import { KeywordValueError } from './keywords/keyword-error.js'
@@ -102,7 +102,7 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
       const { pointer, message } = metaProblem(checkPolicy.errors ?? [])
       throw new PolicyLoadError(source.file, pointer, message)
     }
-    const doc = json as unknown as PolicyDocument
+    const doc = json as PolicyDocument
     const other = byId.get(doc.id)
     if (other !== undefined) {
       // A PolicyLoadError like every other load problem, so the file and the pointer (/id) reach the reload log.

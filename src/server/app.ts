@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino'
 import { reviewAdmission, type ReviewOutcome, type Webhook } from '../admission/review.js'
 import type { ServeConfig } from '../config.js'
-import { errorBody, GuardError, guardError, isGuardError } from '../errors.js'
+import { errorBody, type GuardError, guardError, isGuardError } from '../errors.js'
 import type { AdmissionRequest } from '../kube/admission.js'
 import { isGuardedKind } from '../kube/kinds.js'
 import { admissionLogger } from '../log.js'
@@ -166,8 +166,9 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     if (closing) reply.header('connection', 'close')
     return reply.code(status).send(body)
   }
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true
+    done()
   })
   app.addHook('onRequest', (_request, reply, done) => {
     if (inFlight >= config.maxConcurrent) {

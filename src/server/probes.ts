@@ -8,7 +8,7 @@ export type Readiness = () => Record<string, boolean>
 /** Plain-HTTP probes and metrics on their own port, so kubelet and Prometheus need no TLS client setup. */
 export function buildProbeApp(deps: { logger: Logger; readiness: Readiness; metrics: Metrics }): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance
-  app.get('/livez', async () => ({ status: 'ok' }))
+  app.get('/livez', (_request, reply) => reply.send({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     const checks = deps.readiness()
     const ready = Object.values(checks).every(Boolean)

@@ -2,8 +2,8 @@
 // which is how `npm test` runs the bundled policies' own test cases.
 import path from 'node:path'
 import t from 'tap'
-import { bundledSuitesDir, loadSuites } from '../../src/policy-test/load.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
+import { bundledSuitesDir, loadSuites } from '../../src/policy-test/load.js'
 import { ensureBuilt, golden, repoRoot, runCli } from './support/cli.js'
 
 t.before(ensureBuilt)

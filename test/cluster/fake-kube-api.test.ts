@@ -58,7 +58,7 @@ t.test('client-node Watch: replay from a resourceVersion, live events, 410 for a
     '/api/v1/namespaces/prod/services',
     { resourceVersion: from },
     (type, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name}`),
-    (err) => (ended = err),
+    (err: unknown) => (ended = err),
   )
   await eventually('the replayed event', () => events.includes('ADDED replayed'))
   api.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'elsewhere', namespace: 'staging' }, spec: {} })

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { emptyContext } from '../../src/policy/context.js'
 import { loadContextFile } from '../../src/cluster/context-file.js'
 import { staticContext } from '../../src/cluster/static-context.js'
+import { emptyContext } from '../../src/policy/context.js'
 
 /** Writes files into a fresh directory, removed after the test (unique, unlike t.testdir()'s name). */
 async function files(t: Test, contents: Record<string, string>): Promise<string> {

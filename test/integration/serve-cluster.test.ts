@@ -5,6 +5,7 @@ import t from 'tap'
 import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
 import { FakeKubeApi } from '../support/fake-kube-api.js'
+import { reviewAnswer } from '../support/fixtures.js'
 import { post } from '../support/https-client.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
 
@@ -59,10 +60,10 @@ t.test('serve with a cluster: readiness waits for the caches; decisions follow t
   const ca = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
 
   const before = api.requests.length
-  const denied = JSON.parse((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('inject', 'payments') })).body)
+  const denied = reviewAnswer((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('inject', 'payments') })).body)
   t.equal(denied.response.allowed, false)
-  t.match(denied.response.status.message, 'this slice would add 10.0.0.7:8080 to Service prod/payments, which selects pods app=payments')
-  const warned = JSON.parse((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('ok', 'legacy-db') })).body)
+  t.match(denied.response.status?.message, 'this slice would add 10.0.0.7:8080 to Service prod/payments, which selects pods app=payments')
+  const warned = reviewAnswer((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('ok', 'legacy-db') })).body)
   t.equal(warned.response.allowed, true, 'a slice for a selector-less Service is allowed')
   t.match(warned.response.warnings, [/no port named "http" \(its ports: postgres\)/], 'and its port mismatch is warned about')
   t.equal(api.requests.length, before, 'no API request per admission request')
@@ -70,7 +71,7 @@ t.test('serve with a cluster: readiness waits for the caches; decisions follow t
   const payments = api.get('Service', 'prod', 'payments') as { spec: Record<string, unknown> }
   api.modify({ ...payments, spec: { ...payments.spec, selector: undefined } })
   await until('the watch delivers the selector removal', async () => {
-    const r = JSON.parse((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('inject2', 'payments') })).body)
+    const r = reviewAnswer((await post({ port: server.admissionPort, ca, path: '/validate', body: sliceReview('inject2', 'payments') })).body)
     return r.response.allowed === true ? true : undefined
   })
   const metrics = await (await fetch(`http://127.0.0.1:${server.probePort}/metrics`)).text()

@@ -2,9 +2,9 @@
 // failing case names its suite and description and says what did not match. The cases themselves are data.
 import path from 'node:path'
 import t from 'tap'
+import type { Outcome } from '../../src/engine/outcome.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
 import { loadSuites } from '../../src/policy-test/load.js'
-import type { Outcome } from '../../src/engine/outcome.js'
 import { runSuite } from '../../src/policy-test/run.js'
 
 const policies = await loadPolicies()

@@ -1,8 +1,9 @@
 import path from 'node:path'
 import t from 'tap'
-import { loadPolicies } from '../../src/policy-files/read.js'
+import type { AdmissionReviewResponse } from '../../src/kube/admission.js'
 import { policySet } from '../../src/policy/policy-set.js'
 import type { CompiledPolicy } from '../../src/policy/types.js'
+import { loadPolicies } from '../../src/policy-files/read.js'
 import { capturingLogger, testApp, testLimits } from '../support/app.js'
 import { fixturesDir, readJson } from '../support/fixtures.js'
 
@@ -64,7 +65,7 @@ t.test('the wire contract for bad input: exact status and body', async (t) => {
   }
   const notFound = await app.inject({ method: 'GET', url: '/validate' })
   t.equal(notFound.statusCode, 404)
-  t.equal(notFound.json().code, 'EG_NOT_FOUND')
+  t.equal(notFound.json<{ code: string }>().code, 'EG_NOT_FOUND')
 })
 
 t.test('a readable uid with an unusable request gets an errored AdmissionReview (HTTP 200, allowed false)', async (t) => {
@@ -92,11 +93,11 @@ t.test('a policy that throws gives an errored answer, never an allow', async (t)
   const body = readJson<{ request: { uid: string } }>(path.join(reviews, 'pepr-service-create.review.json'))
   const res = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: JSON.stringify(body) })
   t.equal(res.statusCode, 200)
-  const response = res.json().response
+  const response = res.json<AdmissionReviewResponse>().response
   t.equal(response.uid, body.request.uid)
   t.equal(response.allowed, false)
-  t.equal(response.status.code, 500)
-  t.match(response.status.message, /policy exploding failed while evaluating the object: boom/)
+  t.equal(response.status?.code, 500)
+  t.match(response.status?.message, /policy exploding failed while evaluating the object: boom/)
 })
 
 t.test('a denial over the wire, with one log line carrying the decision and no object body', async (t) => {
@@ -106,10 +107,10 @@ t.test('a denial over the wire, with one log line carrying the decision and no o
   const body = readJson(path.join(reviews, 'slice-metadata-injection.review.json'))
   const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: JSON.stringify(body) })
   t.equal(res.statusCode, 200)
-  const response = res.json().response
+  const response = res.json<AdmissionReviewResponse>().response
   t.equal(response.allowed, false)
-  t.equal(response.status.code, 403)
-  t.match(response.status.message, 'endpointslice-addresses: endpoints[0].addresses[0]: Invalid value: "169.254.169.254": must not be a link-local address')
+  t.equal(response.status?.code, 403)
+  t.match(response.status?.message, 'endpointslice-addresses: endpoints[0].addresses[0]: Invalid value: "169.254.169.254": must not be a link-local address')
   const admission = lines().filter((l) => l.msg === 'admission')
   t.equal(admission.length, 1)
   t.match(admission[0], {
@@ -131,7 +132,7 @@ t.test('/validate never patches and /mutate never denies', async (t) => {
   t.teardown(() => app.close())
   const body = JSON.stringify(readJson(path.join(reviews, 'slice-metadata-injection.review.json')))
   const mutate = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: body })
-  t.equal(mutate.json().response.allowed, true, 'validation is /validate’s job')
+  t.equal(mutate.json<AdmissionReviewResponse>().response.allowed, true, 'validation is /validate’s job')
   const validate = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: body })
-  t.equal(validate.json().response.patch, undefined)
+  t.equal(validate.json<AdmissionReviewResponse>().response.patch, undefined)
 })

@@ -100,7 +100,7 @@ t.test('rotation under load: no failed request, new handshakes get the new pair;
       socket.destroy()
       resolve('connected')
     })
-    socket.on('error', (err) => resolve(err.message))
+    socket.on('error', (err: Error) => resolve(err.message))
   })
   t.not(old, 'connected', `TLS 1.1 is still refused after a reload (${old})`)
 })

@@ -70,7 +70,7 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   t.equal((await send('validate', reviewText('gatekeeper-externalip-disallowed'))).status, 200) // denied
   t.equal((await send('validate', reviewText('gatekeeper-externalip-disallowed'))).status, 200) // denied again
   t.equal((await send('validate', reviewText('endpoints-by-user'))).status, 200) // allowed with a warning
-  t.equal((await send('mutate', reviewText('example-slice-create'))).status, 200) // mutated
+  t.equal((await send('mutate', reviewText('example-slice-create'))).status, 200) // nothing to patch
   t.equal((await send('validate', '{"apiVersion": ')).status, 400) // rejected
   const strange = JSON.parse(reviewText('pepr-service-create')) as { request: { kind: { kind: string } } }
   strange.request.kind.kind = 'Something-Else-1234'
@@ -81,7 +81,7 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   t.equal(requests({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'allowed' }), 1)
   t.equal(requests({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'denied' }), 2)
   t.equal(requests({ webhook: 'validate', kind: 'Endpoints', operation: 'CREATE', decision: 'warned' }), 1)
-  t.equal(requests({ webhook: 'mutate', kind: 'EndpointSlice', operation: 'CREATE', decision: 'patched' }), 1)
+  t.equal(requests({ webhook: 'mutate', kind: 'EndpointSlice', operation: 'CREATE', decision: 'allowed' }), 1, 'it already has managed-by: no patch')
   t.equal(requests({ webhook: 'validate', kind: '', operation: '', decision: 'rejected' }), 1)
   t.equal(requests({ webhook: 'validate', kind: 'other', operation: 'CREATE', decision: 'allowed' }), 1, 'a kind outside the rules is "other"')
   t.notMatch(after, /Something-Else-1234/, 'client text never becomes a label')

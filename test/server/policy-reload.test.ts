@@ -3,6 +3,7 @@ import { lstat, readlink, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import { parseConfig } from '../../src/config.js'
+import type { AdmissionReviewResponse } from '../../src/kube/admission.js'
 import { bundledPaths } from '../../src/paths.js'
 import { createMetrics } from '../../src/server/metrics.js'
 import { openPolicyStore } from '../../src/server/reload/policies.js'
@@ -41,7 +42,7 @@ t.test('a ConfigMap-mounted policies directory: valid update, invalid update, sy
   const total = Object.keys(bundled).length
   const decide = async () => {
     const res = await server.admission.inject({ method: 'POST', url: '/validate', headers: json, payload: externalIpReview })
-    return res.json().response.allowed as boolean
+    return res.json<AdmissionReviewResponse>().response.allowed
   }
   t.equal(server.policies.current().policies.length, total)
   t.equal(await decide(), false, 'service-external-ips denies at first')

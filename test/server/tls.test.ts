@@ -9,7 +9,7 @@ import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
 import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
-import { fixturesDir } from '../support/fixtures.js'
+import { fixturesDir, reviewAnswer } from '../support/fixtures.js'
 import { post } from '../support/https-client.js'
 
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
@@ -33,17 +33,17 @@ t.test('serve with every default: generated certificate, CA file, HTTP/1.1 keep-
   t.teardown(() => agent.destroy())
   const first = await post({ port: server.admissionPort, ca, path: '/validate', body: review, agent })
   t.equal(first.status, 200)
-  const answer = JSON.parse(first.body)
+  const answer = reviewAnswer(first.body)
   t.equal(answer.response.uid, '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01')
   t.equal(answer.response.allowed, false)
-  t.match(answer.response.status.message, 'service-external-ips: spec.externalIPs[0]: Invalid value: "1.1.1.1"')
+  t.match(answer.response.status?.message, 'service-external-ips: spec.externalIPs[0]: Invalid value: "1.1.1.1"')
   const second = await post({ port: server.admissionPort, ca, path: '/validate', body: review, agent })
   t.equal(second.reusedSocket, true, 'the second request reuses the keep-alive connection')
 
   const old = await new Promise<string>((resolve) => {
     const socket = tls.connect({ host: '127.0.0.1', port: server.admissionPort, ca, servername: 'localhost', maxVersion: 'TLSv1.1', minVersion: 'TLSv1' })
     socket.on('secureConnect', () => resolve('connected'))
-    socket.on('error', (err) => resolve(err.message))
+    socket.on('error', (err: Error) => resolve(err.message))
   })
   t.not(old, 'connected', `a TLS 1.1 client is refused (${old})`)
 
@@ -89,7 +89,7 @@ t.test('close() ends idle keep-alive connections at once and answers in-flight r
   const started = Date.now()
   const last = await inFlight
   t.equal(last.status, 200, 'the in-flight request is answered')
-  t.equal(JSON.parse(last.body).response.uid, '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01')
+  t.equal(reviewAnswer(last.body).response.uid, '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01')
   await closing
   await closed
   t.ok(Date.now() - started < config.keepAliveTimeout, 'idle sockets did not wait for the keep-alive timeout')

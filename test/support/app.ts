@@ -2,10 +2,11 @@ import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
+import { describeError } from '../../src/errors.js'
 import { emptyContext, type ClusterContext } from '../../src/policy/context.js'
+import type { PolicySet } from '../../src/policy/types.js'
 import { buildAdmissionApp } from '../../src/server/app.js'
 import { createMetrics, type Metrics } from '../../src/server/metrics.js'
-import type { PolicySet } from '../../src/policy/types.js'
 
 /** A logger whose JSON lines the test can read back as objects. */
 export function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
@@ -50,7 +51,7 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
       lastError = err
     }
     if (Date.now() > deadline) {
-      const why = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`
+      const why = lastError === undefined ? '' : ` (last error: ${describeError(lastError)})`
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))

@@ -1,9 +1,15 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { AdmissionReviewResponse } from '../../src/kube/admission.js'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures')
+
+/** An AdmissionReview answer as received over the wire. */
+export function reviewAnswer(body: string): AdmissionReviewResponse {
+  return JSON.parse(body) as AdmissionReviewResponse
+}
 
 /** A fresh parsed copy every time, so no test can change what another one reads. */
 export function readJson<T = unknown>(file: string): T {

@@ -25,7 +25,7 @@ export function stringCheckKeyword(def: StringCheckDefinition): KeywordDefinitio
     schemaType: def.schemaType,
     metaSchema: def.metaSchema,
     code(cxt: KeywordCxt) {
-      const check = def.compile(cxt.schema as never, cxt.parentSchema as Record<string, unknown>, cxt.it)
+      const check = def.compile(cxt.schema as never, cxt.parentSchema, cxt.it)
       const fn = cxt.gen.scopeValue('keyword', { ref: check })
       const detail = cxt.gen.const('detail', _`${fn}(${cxt.data})`)
       cxt.setParams({ detail })

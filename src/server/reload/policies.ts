@@ -1,9 +1,9 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { describeError, isGuardError } from '../../errors.js'
-import { layersLabel, readMetaSchema, readPolicySources } from '../../policy-files/read.js'
 import { PolicyLoadError, compilePolicies, type PolicySource } from '../../policy/compile.js'
 import type { PolicySet } from '../../policy/types.js'
+import { layersLabel, readMetaSchema, readPolicySources } from '../../policy-files/read.js'
 import type { Metrics } from '../metrics.js'
 import { changeReader, contentHash, type ReloadResult } from './read-change.js'
 

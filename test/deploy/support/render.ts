@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -147,4 +148,4 @@ export function scenarioFiles(): string[] {
 }
 
 /** The type of the `t` a tap subtest callback receives (tap's plugin-built Test type). */
-export type TapTest = Parameters<Parameters<typeof import('tap').default.test>[0]>[0]
+export type TapTest = Test
