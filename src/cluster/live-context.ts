@@ -2,8 +2,9 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { guardError } from '../errors.js'
 import { labelsOf, objectKey, type KubeObject } from '../kube/object.js'
-import type { ClusterContext } from '../policy/context.js'
+import type { ClusterContext, ServiceRecord } from '../policy/context.js'
 import type { BackoffOptions } from './backoff.js'
+import { serviceRecord } from './records.js'
 import { WatchedCollection, type CacheState, type HealthChange } from './watched-collection.js'
 
 export type { CacheState } from './watched-collection.js'
@@ -53,6 +54,7 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
   const failing = new Set<string>()
   // Cached objects are frozen and replaced (never mutated) on change, so labels can be memoised per object.
   const labelsByNamespace = new WeakMap<KubeObject, Readonly<Record<string, string>>>()
+  const recordByService = new WeakMap<KubeObject, ServiceRecord>()
   const waiters = new Set<{ resolve: () => void; reject: (err: Error) => void }>()
 
   const collection = (resource: typeof NAMESPACES): WatchedCollection =>
@@ -118,9 +120,21 @@ export function startLiveContext(options: LiveContextOptions): LiveContext {
       }
       return labels
     },
-    service(namespace: string, name: string): KubeObject | undefined {
-      return services.get(objectKey(namespace, name))
+    service(namespace: string, name: string): ServiceRecord | undefined {
+      const service = services.get(objectKey(namespace, name))
+      if (service === undefined) return undefined
+      let record = recordByService.get(service)
+      if (record === undefined) {
+        record = serviceRecord(service)
+        if (record !== undefined) recordByService.set(service, record)
+      }
+      return record
     },
+    // Nodes and hand-managed slices are not watched yet: rules that need them stay silent with a live cluster.
+    serviceByClusterIP: () => undefined,
+    nodeByAddress: () => undefined,
+    nodeByPodCIDR: () => undefined,
+    slicesFor: () => [],
     state,
     waitForSync(signal?: AbortSignal): Promise<void> {
       if (isSynced()) return Promise.resolve()

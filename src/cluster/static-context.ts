@@ -1,27 +1,52 @@
-import { deepFreeze, isObject, labelsOf, objectKey, objectName, objectNamespace, type KubeObject, type Labels } from '../kube/object.js'
+import { controllerManagedBy, wellKnownLabels } from '../kube/identities.js'
+import { isObject, labelsOf, objectName, type KubeObject } from '../kube/object.js'
 import { listItems } from '../manifest/documents.js'
-import type { ClusterContext } from '../policy/context.js'
+import { ContextIndex } from './context-index.js'
+import { nodeRecord, serviceRecord, sliceRecord } from './records.js'
+
+/** The managed-by values of the slices the Kubernetes controllers write: the context holds only the others. */
+export const controllerSliceValues: readonly string[] = Object.values(controllerManagedBy)
+
+/** Whether a slice is written by hand (or by a third party), not by the Kubernetes controllers. */
+export function isHandManagedSlice(obj: KubeObject): boolean {
+  const managedBy = labelsOf(obj)[wellKnownLabels.sliceManagedBy]
+  return managedBy === undefined || !controllerSliceValues.includes(managedBy)
+}
 
 /**
- * A context built from objects instead of a cluster: Namespaces give namespace labels, Services give Services.
- * Other kinds are ignored so a whole deployment directory can be passed in as it is. Pure: the caller reads.
+ * A context built from objects instead of a cluster: Namespaces give namespace labels, Services, Nodes and
+ * hand-managed EndpointSlices give theirs. Other kinds are ignored so a whole deployment directory can be passed
+ * in as it is. Objects without a namespace are in `defaultNamespace`, as kubectl places them. Pure.
  */
-export function staticContext(objects: readonly KubeObject[]): ClusterContext {
-  const namespaces = new Map<string, Labels>()
-  const services = new Map<string, KubeObject>()
-  for (const obj of flattenLists(objects)) {
-    const name = objectName(obj)
-    if (name === undefined) continue
-    if (obj['kind'] === 'Namespace') {
-      namespaces.set(name, labelsOf(obj))
-    } else if (obj['kind'] === 'Service') {
-      // kubectl puts a Service without a namespace into the default namespace; so do we.
-      services.set(objectKey(objectNamespace(obj) ?? 'default', name), deepFreeze(structuredClone(obj)))
+export function staticContext(objects: readonly KubeObject[], defaultNamespace = 'default'): ContextIndex {
+  const index = new ContextIndex()
+  for (const obj of flattenLists(objects)) addObject(index, obj, defaultNamespace)
+  return index
+}
+
+/** Puts one object of a kind the context keeps into the index; other kinds are ignored. */
+export function addObject(index: ContextIndex, obj: KubeObject, defaultNamespace = 'default'): void {
+  const name = objectName(obj)
+  if (name === undefined) return
+  switch (obj['kind']) {
+    case 'Namespace':
+      index.putNamespace(name, labelsOf(obj))
+      break
+    case 'Service': {
+      const record = serviceRecord(obj, defaultNamespace)
+      if (record !== undefined) index.putService(record)
+      break
     }
-  }
-  return {
-    namespaceLabels: (name) => namespaces.get(name),
-    service: (namespace, name) => services.get(objectKey(namespace, name)),
+    case 'Node': {
+      const record = nodeRecord(obj)
+      if (record !== undefined) index.putNode(record)
+      break
+    }
+    case 'EndpointSlice': {
+      const record = isHandManagedSlice(obj) ? sliceRecord(obj, defaultNamespace) : undefined
+      if (record !== undefined) index.putSlice(record)
+      break
+    }
   }
 }
 
@@ -34,3 +59,4 @@ function* flattenLists(objects: Iterable<unknown>): Generator<KubeObject> {
     else yield* flattenLists(items)
   }
 }
+

@@ -98,3 +98,24 @@ export function specialRangeOf(address: Address): SpecialRange | undefined {
   const range = effectiveAddress(address).range()
   return (specialRangeNames as string[]).includes(range) ? (range as SpecialRange) : undefined
 }
+
+/**
+ * The one spelling of an address, for looking it up by value: IPv4-mapped IPv6 as its IPv4 address, IPv6 in its
+ * RFC 5952 form. Undefined for what is not an address.
+ */
+export function addressKey(text: string): string | undefined {
+  const ip = parseIp(text)
+  return ip.ok ? effectiveAddress(ip.address).toString() : undefined
+}
+
+/** `10.1.2.0/24` for 10.1.2.3 and 24: the network an address falls in at a prefix length, as a lookup key. */
+export function networkKey(address: Address, prefixLength: number): string {
+  const bytes = address.toByteArray()
+  let bits = prefixLength
+  const masked = bytes.map((b) => {
+    const keep = Math.max(0, Math.min(8, bits))
+    bits -= 8
+    return keep === 0 ? 0 : b & (0xff << (8 - keep)) & 0xff
+  })
+  return `${address.kind()}:${masked.join('.')}/${prefixLength}`
+}

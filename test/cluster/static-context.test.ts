@@ -58,14 +58,14 @@ t.test('a multi-document YAML file', async (t) => {
   t.equal(context.namespaceLabels('staging'), undefined)
   const service = context.service('default', 'payments')
   t.ok(service, 'a Service without a namespace is in default')
-  t.same((service?.['spec'] as { ports: unknown[] }).ports, [
-    { name: 'http', port: 80, targetPort: 8080 },
-    { name: 'metrics', port: 9090, targetPort: 'metrics' },
-  ])
+  t.same(service?.ports, [
+    { name: 'http', port: 80, protocol: 'TCP' },
+    { name: 'metrics', port: 9090, protocol: 'TCP' },
+  ], 'only what the rules read is kept; the protocol defaults to TCP')
   t.equal(context.service('prod', 'payments'), undefined, 'Deployments are ignored')
   t.throws(() => {
-    ;(service?.['metadata'] as Record<string, unknown>)['name'] = 'changed'
-  }, TypeError, 'cached objects are frozen')
+    ;(service as unknown as Record<string, unknown>)['name'] = 'changed'
+  }, TypeError, 'cached records are frozen')
 })
 
 t.test('a kind: List and a recorded NamespaceList (JSON)', async (t) => {

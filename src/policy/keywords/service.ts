@@ -1,7 +1,7 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { wellKnownLabels } from '../../kube/identities.js'
-import { isObject, labelsOf, objectKey, objectName } from '../../kube/object.js'
+import { isObject, labelsOf, objectKey, objectName, type Labels } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
 import { displayValue } from '../render.js'
 import { keywordError, setErrors } from './keyword-error.js'
@@ -30,8 +30,8 @@ function trafficSummary(object: Obj): string {
   return shown.length === 0 ? 'no endpoints yet' : `${shown.join(', ')}${more}`
 }
 
-function selectorText(selector: Obj): string {
-  return Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).join(',')
+function selectorText(selector: Labels): string {
+  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')
 }
 
 /**
@@ -58,18 +58,17 @@ export const service: KeywordDefinition = {
     const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: Obj, cxt) {
       const name = serviceNameOf(data)
       const svc = name === undefined || this?.cluster === undefined ? undefined : this.cluster.service(this.namespace, name)
-      if (svc === undefined || !isObject(svc.spec)) return setErrors(validate, [])
-      const ref = `Service ${objectKey(this?.namespace ?? '', name ?? '')}`
+      if (svc === undefined) return setErrors(validate, [])
+      const ref = `Service ${objectKey(svc.namespace, svc.name)}`
       const base = cxt?.instancePath ?? ''
       const errors = []
-      const spec = svc.spec
-      if (checks.has('noSelector') && isObject(spec.selector) && Object.keys(spec.selector).length > 0) {
-        const detail = `this slice would add ${trafficSummary(data)} to ${ref}, which selects pods ${selectorText(spec.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
+      if (checks.has('noSelector') && svc.selector !== undefined) {
+        const detail = `this slice would add ${trafficSummary(data)} to ${ref}, which selects pods ${selectorText(svc.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
         const path = data.kind === 'Endpoints' ? `${base}/metadata/name` : `${base}/metadata/labels/kubernetes.io~1service-name`
         errors.push(keywordError('service', { detail, type: 'Forbidden', value: name }, path))
       }
       if (checks.has('ports')) {
-        const names = new Set(asArray(spec.ports).map((p) => (isObject(p) && typeof p.name === 'string' ? p.name : '')))
+        const names = new Set(svc.ports.map((p) => p.name))
         asArray(data.ports).forEach((p, i) => {
           const portName = isObject(p) && typeof p.name === 'string' ? p.name : ''
           if (names.has(portName)) return
@@ -78,7 +77,7 @@ export const service: KeywordDefinition = {
           errors.push(keywordError('service', { detail, value: portName }, `${base}/ports/${i}/name`))
         })
       }
-      const families = asArray(spec.ipFamilies).filter((f) => typeof f === 'string')
+      const families = svc.ipFamilies
       if (checks.has('ipFamily') && typeof data.addressType === 'string' && families.length > 0 && !families.includes(data.addressType)) {
         const detail = `${ref} serves ${families.join(' and ')} only (spec.ipFamilies), so this slice is never used`
         errors.push(keywordError('service', { detail, value: data.addressType }, `${base}/addressType`))

@@ -1,0 +1,65 @@
+/**
+ * Wire objects → the records the cluster context keeps (src/policy/context.ts): only what the policies and their
+ * messages read, so the caches of a large cluster stay small, and a cached record never aliases a whole object.
+ */
+import { wellKnownLabels } from '../kube/identities.js'
+import { isObject, labelsOf, objectName, objectNamespace, type KubeObject } from '../kube/object.js'
+import type { NodeRecord, ServicePortRecord, ServiceRecord, SliceRecord } from '../policy/context.js'
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+const objects = (value: unknown): Array<Record<string, unknown>> => (Array.isArray(value) ? value.filter(isObject) : [])
+const specOf = (obj: KubeObject): Record<string, unknown> => (isObject(obj['spec']) ? obj['spec'] : {})
+
+export function serviceRecord(obj: KubeObject, defaultNamespace = 'default'): ServiceRecord | undefined {
+  const name = objectName(obj)
+  if (name === undefined) return undefined
+  const spec = specOf(obj)
+  const selector = isObject(spec['selector'])
+    ? Object.fromEntries(Object.entries(spec['selector']).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    : {}
+  const ports: ServicePortRecord[] = objects(spec['ports']).map((p) => ({
+    name: typeof p['name'] === 'string' ? p['name'] : '',
+    port: typeof p['port'] === 'number' ? p['port'] : undefined,
+    protocol: typeof p['protocol'] === 'string' ? p['protocol'] : 'TCP',
+  }))
+  const clusterIPs = strings(spec['clusterIPs'])
+  if (clusterIPs.length === 0 && typeof spec['clusterIP'] === 'string') clusterIPs.push(spec['clusterIP'])
+  return Object.freeze({
+    namespace: objectNamespace(obj) ?? defaultNamespace,
+    name,
+    type: typeof spec['type'] === 'string' ? spec['type'] : 'ClusterIP',
+    selector: Object.keys(selector).length === 0 ? undefined : Object.freeze(selector),
+    ports: Object.freeze(ports.map((p) => Object.freeze(p))),
+    ipFamilies: Object.freeze(strings(spec['ipFamilies'])),
+    clusterIPs: Object.freeze(clusterIPs.filter((ip) => ip !== '' && ip !== 'None')),
+  })
+}
+
+const nodeAddressTypes = new Set(['InternalIP', 'ExternalIP'])
+
+export function nodeRecord(obj: KubeObject): NodeRecord | undefined {
+  const name = objectName(obj)
+  if (name === undefined) return undefined
+  const spec = specOf(obj)
+  const status = isObject(obj['status']) ? obj['status'] : {}
+  const addresses = objects(status['addresses'])
+    .filter((a) => typeof a['type'] === 'string' && nodeAddressTypes.has(a['type']))
+    .flatMap((a) => strings([a['address']]))
+  const podCIDRs = strings(spec['podCIDRs'])
+  if (podCIDRs.length === 0 && typeof spec['podCIDR'] === 'string') podCIDRs.push(spec['podCIDR'])
+  return Object.freeze({ name, addresses: Object.freeze(addresses), podCIDRs: Object.freeze(podCIDRs) })
+}
+
+export function sliceRecord(obj: KubeObject, defaultNamespace = 'default'): SliceRecord | undefined {
+  const name = objectName(obj)
+  if (name === undefined) return undefined
+  const labels = labelsOf(obj)
+  const addresses = objects(obj['endpoints']).flatMap((e) => strings(e['addresses']))
+  return Object.freeze({
+    namespace: objectNamespace(obj) ?? defaultNamespace,
+    name,
+    serviceName: labels[wellKnownLabels.serviceName],
+    managedBy: labels[wellKnownLabels.sliceManagedBy],
+    addresses: Object.freeze(addresses),
+  })
+}
