@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ensureBuilt, golden, repoRoot, runCli } from './support/cli.js'
+import { repoRoot } from '../support/fixtures.js'
+import { ensureBuilt, golden, runCli } from './support/cli.js'
 
 const manifests = 'test/fixtures/cli/manifests'
 

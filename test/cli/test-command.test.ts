@@ -4,7 +4,8 @@ import path from 'node:path'
 import t from 'tap'
 import { loadPolicies } from '../../src/policy-files/read.js'
 import { bundledSuitesDir, loadSuites } from '../../src/policy-test/load.js'
-import { ensureBuilt, golden, repoRoot, runCli } from './support/cli.js'
+import { repoRoot } from '../support/fixtures.js'
+import { ensureBuilt, golden, runCli } from './support/cli.js'
 
 t.before(ensureBuilt)
 // Each case starts a node process (audit: one that loads @kubernetes/client-node); on a loaded machine

@@ -2,8 +2,9 @@
 // command uses; these tests hold it to that.
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, Watch } from '@kubernetes/client-node'
 import t from 'tap'
-import { eventually, FakeKubeApi } from '../support/fake-kube-api.js'
+import { FakeKubeApi } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+import { until } from '../support/wait.js'
 
 const api = await FakeKubeApi.start()
 t.teardown(() => api.close())
@@ -60,18 +61,18 @@ t.test('client-node Watch: replay from a resourceVersion, live events, 410 for a
     (type, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name}`),
     (err: unknown) => (ended = err),
   )
-  await eventually('the replayed event', () => events.includes('ADDED replayed'))
+  await until('the replayed event', () => events.includes('ADDED replayed'))
   api.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'elsewhere', namespace: 'staging' }, spec: {} })
   api.remove('Service', 'prod', 'replayed')
-  await eventually('the live event', () => events.includes('DELETED replayed'))
+  await until('the live event', () => events.includes('DELETED replayed'))
   t.same(events, ['ADDED replayed', 'DELETED replayed'], 'only the watched namespace')
   controller.abort()
-  await eventually('the watch to end', () => ended !== 'open')
+  await until('the watch to end', () => ended !== 'open')
 
   api.compact()
   const gone: unknown[] = []
   await watch.watch('/api/v1/services', { resourceVersion: from }, (type, obj) => gone.push([type, obj]), () => {})
-  await eventually('the ERROR event', () => gone.length > 0)
+  await until('the ERROR event', () => gone.length > 0)
   t.match(gone[0], ['ERROR', { kind: 'Status', code: 410, reason: 'Expired' }])
 })
 

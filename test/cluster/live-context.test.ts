@@ -9,8 +9,9 @@ import t, { type Test } from 'tap'
 import { loadKubeConfig, startLiveContext, type LiveContextState } from '../../src/cluster/live-context.js'
 import { serviceRecord } from '../../src/cluster/records.js'
 import type { KubeObject } from '../../src/kube/object.js'
-import { eventually, FakeKubeApi, fixtureObjects } from '../support/fake-kube-api.js'
+import { FakeKubeApi, fixtureObjects } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+import { until } from '../support/wait.js'
 
 const fromFile = (kubeconfig: string) => ({ kubeconfig, inCluster: { host: undefined, port: undefined } })
 
@@ -104,8 +105,8 @@ t.test('synced only once both the Namespace and the Service lists completed', as
   const waiting = context.waitForSync().then(() => {
     resolved = true
   })
-  await eventually('namespaces synced', () => context.state().namespaces === 'synced')
-  await eventually('services retried', () => listRequests('services') >= 3)
+  await until('namespaces synced', () => context.state().namespaces === 'synced')
+  await until('services retried', () => listRequests('services') >= 3)
   t.equal(context.synced, false)
   t.equal(context.state().services, 'syncing', 'never synced, so not stale either')
   t.equal(resolved, false, 'waitForSync still waits')
@@ -121,7 +122,7 @@ t.test('synced only once both the Namespace and the Service lists completed', as
 
 t.test('a collection that can be listed but not watched never counts as synced', async (t) => {
   const { api, context, warnings } = await setup(t, (api) => api.setDown(true, { watchesOnly: true }))
-  await eventually('watch retries', () => api.requests.filter((r) => r.watch).length >= 6)
+  await until('watch retries', () => api.requests.filter((r) => r.watch).length >= 6)
   t.equal(context.synced, false, 'a cache that cannot follow changes would go stale unnoticed')
   t.same(context.state(), { namespaces: 'syncing', services: 'syncing', outages: 1 })
   t.ok(context.service('prod', 'payments'), 'the listed data is served meanwhile')
@@ -150,23 +151,23 @@ t.test('sees ADDED, MODIFIED and DELETED through the watch', async (t) => {
   const lists = { namespaces: listRequests('namespaces'), services: listRequests('services') }
 
   const added = api.add(newService('staging', 'web'))
-  await eventually('the new Service', () => context.service('staging', 'web'))
+  await until('the new Service', () => context.service('staging', 'web'))
   t.same(context.service('staging', 'web'), serviceRecord(added))
 
   const modified = api.modify({ ...added, spec: { type: 'ExternalName', externalName: 'web.example.com' } })
-  await eventually('the modified Service', () => context.service('staging', 'web')?.type === 'ExternalName')
+  await until('the modified Service', () => context.service('staging', 'web')?.type === 'ExternalName')
   t.same(context.service('staging', 'web'), serviceRecord(modified))
 
   api.remove('Service', 'prod', 'payments')
-  await eventually('the deleted Service to go', () => context.service('prod', 'payments') === undefined)
+  await until('the deleted Service to go', () => context.service('prod', 'payments') === undefined)
 
   const staging = api.get('Namespace', undefined, 'staging')
   api.modify({ ...staging, metadata: { ...(staging?.['metadata'] as object), labels: { environment: 'production' } } })
-  await eventually('new namespace labels', () => context.namespaceLabels('staging')?.['environment'] === 'production')
+  await until('new namespace labels', () => context.namespaceLabels('staging')?.['environment'] === 'production')
   api.add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b', labels: { team: 'b' } } })
-  await eventually('the new namespace', () => context.namespaceLabels('team-b'))
+  await until('the new namespace', () => context.namespaceLabels('team-b'))
   api.remove('Namespace', undefined, 'team-b')
-  await eventually('the namespace to go', () => context.namespaceLabels('team-b') === undefined)
+  await until('the namespace to go', () => context.namespaceLabels('team-b') === undefined)
 
   t.same(
     { namespaces: listRequests('namespaces'), services: listRequests('services') },
@@ -182,7 +183,7 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
 
   api.setDown(true)
   api.dropWatches()
-  await eventually('both caches stale', () => {
+  await until('both caches stale', () => {
     const state = context.state()
     return state.namespaces === 'stale' && state.services === 'stale'
   })
@@ -193,7 +194,7 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
   api.remove('Service', 'prod', 'payments')
   api.add(newService('prod', 'checkout'))
   const retriesBefore = listRequests('services')
-  await eventually('several retries', () => listRequests('services') >= retriesBefore + 3)
+  await until('several retries', () => listRequests('services') >= retriesBefore + 3)
   t.ok(context.service('prod', 'payments'), 'the last known state is still served')
   t.equal(context.service('prod', 'checkout'), undefined)
   t.same(context.namespaceLabels('prod')?.['environment'], 'production')
@@ -201,7 +202,7 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
   t.match(warnings()[0], { msg: /lost contact with the Kubernetes API/, outages: 1 })
 
   api.setDown(false)
-  await eventually('both caches synced again', bothSynced)
+  await until('both caches synced again', bothSynced)
   t.equal(context.service('prod', 'payments'), undefined, 'deleted during the outage, gone after the relist')
   t.ok(context.service('prod', 'checkout'), 'created during the outage, there after the relist')
   t.equal(context.state().outages, 1)
@@ -209,14 +210,14 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
 
   // And the watch works again afterwards.
   api.add(newService('prod', 'after'))
-  await eventually('a Service added after recovery', () => context.service('prod', 'after'))
+  await until('a Service added after recovery', () => context.service('prod', 'after'))
 
   // A second outage counts again, this time with connections reset instead of 503s.
   api.setDown(true, { mode: 'reset' })
   api.dropWatches()
-  await eventually('second outage', () => context.state().outages === 2)
+  await until('second outage', () => context.state().outages === 2)
   api.setDown(false)
-  await eventually('synced after the second outage', bothSynced)
+  await until('synced after the second outage', bothSynced)
   t.equal(warnings().length, 2)
 })
 
@@ -227,8 +228,8 @@ t.test('a 410 Gone watch event forces a relist, which is not an outage', async (
 
   api.goneOnNextWatch('services')
   api.endWatches() // a clean end, as at timeoutSeconds: the client rewatches from its resourceVersion
-  await eventually('a relist of services', () => listRequests('services') > before)
-  await eventually('synced', bothSynced)
+  await until('a relist of services', () => listRequests('services') > before)
+  await until('synced', bothSynced)
   t.ok(logs.lines.some((line) => /410 Gone/.test(String(line['msg']))))
 
   // Compaction: the resourceVersion the client holds is gone from the watch history, and a deletion made
@@ -237,12 +238,12 @@ t.test('a 410 Gone watch event forces a relist, which is not an outage', async (
   api.endWatches()
   api.remove('Service', 'prod', 'payments')
   api.compact()
-  await eventually('the deletion', () => context.service('prod', 'payments') === undefined)
+  await until('the deletion', () => context.service('prod', 'payments') === undefined)
   t.ok(listRequests('services') > lists, 'learnt by relisting')
-  await eventually('synced', bothSynced)
+  await until('synced', bothSynced)
 
   api.add(newService('prod', 'after-410'))
-  await eventually('watching again', () => context.service('prod', 'after-410'))
+  await until('watching again', () => context.service('prod', 'after-410'))
   t.equal(context.state().outages, 0)
 })
 
@@ -250,14 +251,14 @@ t.test('a clean end of a watch resumes from the last resourceVersion without rel
   const { api, context, listRequests } = await setup(t)
   await context.waitForSync()
   api.add(newService('prod', 'one'))
-  await eventually('one', () => context.service('prod', 'one'))
+  await until('one', () => context.service('prod', 'one'))
   const lists = listRequests('services')
   api.endWatches()
   api.add(newService('prod', 'two')) // replayed from the watch history on the next watch
-  await eventually('two', () => context.service('prod', 'two'))
+  await until('two', () => context.service('prod', 'two'))
   api.bookmark()
   api.add(newService('prod', 'three'))
-  await eventually('three', () => context.service('prod', 'three'))
+  await until('three', () => context.service('prod', 'three'))
   t.equal(listRequests('services'), lists)
   const watches = api.requests.filter((r) => r.watch && r.path === '/api/v1/services')
   t.equal(watches.at(-1)?.query['allowWatchBookmarks'], 'true')
@@ -267,7 +268,7 @@ t.test('a clean end of a watch resumes from the last resourceVersion without rel
 t.test('sends the bearer token from the kubeconfig on every request', async (t) => {
   const { api, context } = await setup(t)
   await context.waitForSync()
-  await eventually('both watches open', () => api.openWatchCount === 2)
+  await until('both watches open', () => api.openWatchCount === 2)
   t.ok(api.requests.some((r) => r.watch) && api.requests.some((r) => !r.watch))
   for (const request of api.requests) t.equal(request.authorization, `Bearer ${api.token}`, request.path)
 })
@@ -284,7 +285,7 @@ t.test('a rejected token: keeps retrying, waitForSync honours its signal', async
   })
   const controller = new AbortController()
   const waiting = context.waitForSync(controller.signal)
-  await eventually('retries', () => api.requests.length >= 6)
+  await until('retries', () => api.requests.length >= 6)
   controller.abort(new Error('gave up'))
   await t.rejects(waiting, { message: 'gave up' })
   t.equal(context.synced, false)
@@ -301,16 +302,16 @@ t.test('stop() ends watches and retries and rejects pending waits', async (t) =>
 
   const synced = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
   await synced.waitForSync()
-  await eventually('both watches open', () => api.openWatchCount === 2)
+  await until('both watches open', () => api.openWatchCount === 2)
   await synced.stop()
-  await eventually('the watches closed', () => api.openWatchCount === 0)
+  await until('the watches closed', () => api.openWatchCount === 0)
   t.ok(synced.service('prod', 'payments'), 'a stopped context still answers from memory')
   await synced.stop()
 
   api.setDown(true)
   const failing = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
   const waiting = failing.waitForSync()
-  await eventually('retrying', () => api.requests.filter((r) => r.query['limit'] !== undefined).length >= 6)
+  await until('retrying', () => api.requests.filter((r) => r.query['limit'] !== undefined).length >= 6)
   await failing.stop()
   await t.rejects(waiting, /stopped before it synced/)
   await t.rejects(failing.waitForSync(), /stopped before it synced/)

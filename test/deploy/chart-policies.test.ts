@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import t from 'tap'
+import { repoRoot } from '../support/fixtures.js'
 import { bundledPoliciesDir, chartPoliciesDir, jsonFiles, readJsonFile, readYamlFile } from './support/files.js'
-import { chartDir, get, one, render, repoRoot } from './support/render.js'
+import { chartDir, get, one, render } from './support/render.js'
 
 const bundled = jsonFiles(bundledPoliciesDir)
 const syncCommand = 'rm -f charts/endpoint-guard/policies/*.json && cp schemas/policies/*.json charts/endpoint-guard/policies/'

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { repoRoot } from './support/render.js'
+import { repoRoot } from '../support/fixtures.js'
 
 type Instruction = { keyword: string; args: string }
 type Stage = { from: string; name: string | undefined; instructions: Instruction[] }

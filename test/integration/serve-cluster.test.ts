@@ -8,16 +8,8 @@ import { FakeKubeApi } from '../support/fake-kube-api.js'
 import { reviewAnswer } from '../support/fixtures.js'
 import { post } from '../support/https-client.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+import { until } from '../support/wait.js'
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const sliceReview = (name: string, serviceName: string, namespace = 'prod') =>
   JSON.stringify({

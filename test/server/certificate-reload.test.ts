@@ -7,9 +7,10 @@ import tls from 'node:tls'
 import t from 'tap'
 import { parseConfig } from '../../src/config.js'
 import { startServer } from '../../src/server/serve.js'
-import { capturingLogger, kubeletVolume, sample, scrape, until } from '../support/app.js'
+import { capturingLogger, kubeletVolume, sample, scrape } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { post, testCa, testLeaf, type HttpsResult } from '../support/https-client.js'
+import { until } from '../support/wait.js'
 
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256

@@ -4,9 +4,10 @@ import pino from 'pino'
 import t, { type Test } from 'tap'
 import { parseConfig, type SettingName } from '../../src/config.js'
 import { startServer, type RunningServer } from '../../src/server/serve.js'
-import { sample, scrape, until } from '../support/app.js'
+import { sample, scrape } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { post, rawConnection, requestHead, testCa, testLeaf, type Pki, type RawConnection } from '../support/https-client.js'
+import { until } from '../support/wait.js'
 
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
 const silent = pino({ level: 'silent' })

@@ -6,11 +6,12 @@ import t from 'tap'
 import { parseConfig } from '../../src/config.js'
 import { bundledPaths } from '../../src/paths.js'
 import { startServer } from '../../src/server/serve.js'
-import { sample, scrape, until } from '../support/app.js'
+import { sample, scrape } from '../support/app.js'
 import { FakeKubeApi } from '../support/fake-kube-api.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { post, testCa, testLeaf } from '../support/https-client.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+import { until } from '../support/wait.js'
 
 const reviewText = (name: string) => readFileSync(path.join(fixturesDir, 'reviews', `${name}.review.json`), 'utf8')
 const silent = pino({ level: 'silent' })

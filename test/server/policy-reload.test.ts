@@ -9,8 +9,9 @@ import { createMetrics } from '../../src/server/metrics.js'
 import { openPolicyStore } from '../../src/server/reload/policies.js'
 import { watchFiles } from '../../src/server/reload/watch-files.js'
 import { startServer } from '../../src/server/serve.js'
-import { capturingLogger, kubeletVolume, sample, scrape, until } from '../support/app.js'
+import { capturingLogger, kubeletVolume, sample, scrape } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
+import { until } from '../support/wait.js'
 
 const bundled: Record<string, string> = Object.fromEntries(
   readdirSync(bundledPaths.policies)

@@ -5,9 +5,10 @@ import net, { type AddressInfo } from 'node:net'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { ensureBuilt } from '../cli/support/cli.js'
-import { sample, scrape, until } from '../support/app.js'
+import { sample, scrape } from '../support/app.js'
 import { fixturesDir, repoRoot } from '../support/fixtures.js'
 import { post, rawConnection, requestHead, type RawConnection } from '../support/https-client.js'
+import { until } from '../support/wait.js'
 
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
 const uid = '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01'

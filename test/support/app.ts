@@ -2,7 +2,6 @@ import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
-import { describeError } from '../../src/errors.js'
 import { emptyContext, type ClusterContext } from '../../src/policy/context.js'
 import type { PolicySet } from '../../src/policy/types.js'
 import { buildAdmissionApp } from '../../src/server/app.js'
@@ -36,27 +35,6 @@ export function testApp(policies: PolicySet, options: { cluster?: ClusterContext
   return buildAdmissionApp({ config: testLimits, logger, metrics, state: { policies: () => policies, cluster: () => cluster } })
 }
 
-/**
- * Polls an async probe until it returns something other than undefined/false. Generous timeout on purpose: the
- * test machines are noisy, and these tests assert what happens, never how fast.
- */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (err) {
-      lastError = err
-    }
-    if (Date.now() > deadline) {
-      const why = lastError === undefined ? '' : ` (last error: ${describeError(lastError)})`
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /** GET /metrics from the probe port. */
 export async function scrape(probePort: number): Promise<string> {

@@ -588,18 +588,3 @@ function stripTypeMeta(obj: KubeObject): KubeObject {
   delete obj['apiVersion']
   return obj
 }
-
-/**
- * Polls until `probe` returns something other than undefined/false: what a client of the fake has seen
- * arrives asynchronously. The timeout is generous on purpose: CI machines are noisy, and tests built on the
- * fake assert what happens, never how fast.
- */
-export async function eventually<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}

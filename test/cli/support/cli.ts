@@ -5,14 +5,13 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { golden as goldenFile, repoRoot } from '../../support/fixtures.js'
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 export const expectedDir = path.join(repoRoot, 'test/fixtures/cli/expected')
 const mainJs = path.join(repoRoot, 'dist/main.js')
 
@@ -81,16 +80,7 @@ export function runCli(args: readonly string[], options: { stdin?: string; env?:
   })
 }
 
-/** The expected text of `name`, or (with UPDATE_GOLDEN=1) `actual` written as the new expected text. */
+/** The expected output `name` (test/fixtures/cli/expected), through the one golden-file rule. */
 export function golden(name: string, actual: string): string {
-  const file = path.join(expectedDir, name)
-  if (process.env['UPDATE_GOLDEN'] === '1') {
-    // Every command prints at least a summary: nothing at all means the binary failed (or dist/ was being rebuilt).
-    if (actual === '') throw new Error(`refusing to write an empty ${name}: the command printed nothing`)
-    mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, actual)
-    return actual
-  }
-  if (!existsSync(file)) throw new Error(`${file} is missing; run the tests with UPDATE_GOLDEN=1 to create it, then review it`)
-  return readFileSync(file, 'utf8')
+  return goldenFile(path.join(expectedDir, name), actual)
 }

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { chartDir, repoRoot } from './render.js'
+import { repoRoot } from '../../support/fixtures.js'
+import { chartDir } from './render.js'
 
 export const bundledPoliciesDir = path.join(repoRoot, 'schemas/policies')
 export const chartPoliciesDir = path.join(chartDir, 'policies')

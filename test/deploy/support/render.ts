@@ -3,11 +3,11 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
+import { repoRoot } from '../../support/fixtures.js'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
+
 export const chartDir = path.join(repoRoot, 'charts/endpoint-guard')
 // CI clones the repository with shared/ beside it.
 export const sharedDir = path.resolve(repoRoot, '../shared')

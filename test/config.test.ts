@@ -1,0 +1,42 @@
+import path from 'node:path'
+import t from 'tap'
+import { parseConfig } from '../src/config.js'
+import { bundledPaths } from '../src/paths.js'
+
+t.test('flags over environment over defaults, for every command from one table', async (t) => {
+  const serve = parseConfig('serve', { port: '9443' }, { ENDPOINT_GUARD_PORT: '7443', ENDPOINT_GUARD_PROBE_PORT: '7080' })
+  t.equal(serve.port, 9443, 'the flag wins')
+  t.equal(serve.probePort, 7080, 'then the environment')
+  t.equal(serve.maxConcurrent, 256, 'then the default')
+  t.ok(Object.isFrozen(serve))
+  t.same(serve.policies, [bundledPaths.policies], '"bundled" is the default policy layer')
+
+  const check = parseConfig('check', { policies: ['bundled', 'team'], output: 'json', strict: true }, {})
+  t.same(check.policies, [bundledPaths.policies, path.resolve('team')], 'layers in order, "bundled" resolved')
+  t.equal(check.output, 'json')
+  t.equal(check.strict, true)
+  t.equal(check.defaultNamespace, 'default')
+  t.equal(parseConfig('check', {}, { ENDPOINT_GUARD_STRICT: 'true' }).strict, true, 'a boolean from the environment')
+  t.throws(() => parseConfig('check', {}, { ENDPOINT_GUARD_STRICT: 'maybe' }), /ENDPOINT_GUARD_STRICT must be true or false/)
+  t.throws(() => parseConfig('check', { output: 'yaml' }, {}), /--output must be one of text, json, github/)
+})
+
+t.test('$KUBECONFIG and the in-cluster address are read here, for serve and audit alike', async (t) => {
+  const env = { KUBECONFIG: `/a/first${path.delimiter}/b/second`, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }
+  for (const command of ['serve', 'audit'] as const) {
+    const config = parseConfig(command, {}, env)
+    t.equal(config.kubeconfig, '/a/first', `${command}: the first file of $KUBECONFIG`)
+    t.same(config.inCluster, { host: '10.96.0.1', port: '443' })
+  }
+  t.equal(parseConfig('audit', { kubeconfig: 'mine.yaml' }, env).kubeconfig, path.resolve('mine.yaml'), '--kubeconfig wins')
+  t.equal(parseConfig('serve', {}, { POD_NAMESPACE: 'guard' }).serviceNamespace, 'guard')
+})
+
+t.test('bad values stop with a sentence that names the flag', async (t) => {
+  t.throws(() => parseConfig('serve', { port: '70000' }, {}), { code: 'EG_CONFIG', message: /--port must be a port number \(0-65535\), got "70000"/ })
+  t.throws(() => parseConfig('audit', { chunkSize: '0' }, {}), /--chunk-size must be a positive whole number/)
+  t.throws(() => parseConfig('serve', { tlsCertFile: 'a.pem' }, {}), /--tls-cert-file and --tls-key-file must be given together/)
+  t.throws(() => parseConfig('serve', { port: '8443', probePort: '8443' }, {}), /must differ/)
+  t.throws(() => parseConfig('serve', { namespaces: 'ctx.yaml', kubeconfig: 'k.yaml' }, {}), /alternatives/)
+  t.doesNotThrow(() => parseConfig('serve', { namespaces: 'ctx.yaml' }, { KUBECONFIG: '/k' }), 'an ambient $KUBECONFIG does not conflict with --namespaces')
+})
