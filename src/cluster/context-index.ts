@@ -132,8 +132,8 @@ function addressKeys(addresses: readonly string[]): string[] {
 function cidrKeys(cidrs: readonly string[]): Array<[number, string]> {
   return cidrs.flatMap((text): Array<[number, string]> => {
     try {
-      const { range } = parseCidr(text)
-      return [[range[1], networkKey(effectiveAddress(range[0]), range[1])]]
+      const { address, prefixLength } = parseCidr(text)
+      return [[prefixLength, networkKey(address, prefixLength)]]
     } catch {
       return []
     }

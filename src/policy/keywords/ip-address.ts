@@ -1,7 +1,15 @@
-import { isIpv4Mapped, parseIp } from '../ip.js'
+import { formatAddress, parseIp } from '../ip.js'
 import { stringCheckKeyword } from './string-check.js'
 
-/** `"ipAddress": "IPv4" | "IPv6" | "any"`: the string is a strictly valid address of that family. */
+/**
+ * `"ipAddress": "IPv4" | "IPv6" | "any"`: the string is a strictly valid address of that family, in a form
+ * Kubernetes' strict validation accepts for new values. Two forms are refused whatever the family, so that an
+ * address gets one answer in Endpoints (family "any") and in slices (IPv4 or IPv6):
+ *   IPv4-mapped (`::ffff:10.0.0.1`): IPv4 traffic in IPv6 clothing; the API server's strict validation refuses it
+ *     ("must not be an IPv4-mapped IPv6 address"), and it belongs to neither slice family;
+ *   IPv4-compatible (`::10.0.0.1`, the same bytes as `::a00:1`): deprecated by RFC 4291, and read differently by
+ *     different parsers (some rewrite it to the mapped form), so however it is spelt it is refused.
+ */
 export const ipAddress = stringCheckKeyword({
   keyword: 'ipAddress',
   schemaType: 'string',
@@ -11,12 +19,11 @@ export const ipAddress = stringCheckKeyword({
     return (data) => {
       const ip = parseIp(data)
       if (!ip.ok) return ip.reason
-      // ::ffff:a.b.c.d is IPv4 traffic in IPv6 clothing: Kubernetes (net.ParseIP + To4) does not count it as an
-      // IPv6 address, and it is not an IPv4 address either, so it belongs to neither family (only "any" accepts
-      // it). Checking ip.family alone let it through as an address of an IPv6 EndpointSlice.
-      const mapped = isIpv4Mapped(ip.address)
-      if (family === 'any' || (ip.family === family && !mapped)) return undefined
-      return mapped ? `must be ${expected}, not an IPv4-mapped IPv6 address` : `must be ${expected}`
+      const v4 = formatAddress({ kind: 'ipv4', bytes: ip.address.bytes.slice(12) })
+      if (ip.form === 'mapped') return `must be ${expected}, not an IPv4-mapped IPv6 address (write ${v4})`
+      if (ip.form === 'compatible') return `must be ${expected}, not an IPv4-compatible IPv6 address (deprecated; for IPv4 write ${v4})`
+      if (family === 'any' || ip.family === family) return undefined
+      return `must be ${expected}`
     }
   },
 })

@@ -1,10 +1,10 @@
-import { effectiveAddress, parseIp, specialRangeNames, specialRangeOf, specialRanges, type SpecialRange } from '../ip.js'
+import { parseIp, specialRangeNames, specialRangeOf, specialRanges, type SpecialRange } from '../ip.js'
 import { invalidIpUnlessChecked } from './invalid-ip.js'
 import { stringCheckKeyword } from './string-check.js'
 
 /**
- * `"ipNotSpecial": ["loopback", ...]`: the address is in none of the named special ranges. IPv4-mapped IPv6
- * and non-canonical spellings are resolved first, so `::ffff:127.0.0.1` and `0:0::1` are loopback too.
+ * `"ipNotSpecial": ["loopback", ...]`: the address is in none of the named special ranges. The address is judged
+ * by its bytes as traffic would reach it: `::ffff:127.0.0.1`, `0:0::1` and `::127.0.0.1` are loopback too.
  */
 export const ipNotSpecial = stringCheckKeyword({
   keyword: 'ipNotSpecial',
@@ -16,10 +16,8 @@ export const ipNotSpecial = stringCheckKeyword({
       const ip = parseIp(data)
       if (!ip.ok) return invalidIpUnlessChecked(ip.reason, parentSchema)
       const range = specialRangeOf(ip.address)
-      if (range === undefined || !checked.has(range)) return undefined
-      const { v4, v6, words } = specialRanges[range]
-      const cidr = effectiveAddress(ip.address).kind() === 'ipv4' ? v4 : v6
-      return `must not be ${words} (${cidr})`
+      if (range === undefined || !checked.has(range.name)) return undefined
+      return `must not be ${specialRanges[range.name].words} (${range.cidr})`
     }
   },
 })
