@@ -1,31 +1,55 @@
 import type { Violation } from '../policy/types.js'
 
 /**
- * Identity of a violation across an UPDATE. Array indices are dropped from the path because items move when
- * an earlier item is removed; the offending value stays in, so a changed value under the same path is new.
+ * Identity of a violation across an UPDATE: the field (array indices dropped, because items move when an earlier
+ * item is removed), the kind of error, the rule that failed and the offending value. Never the rendered detail,
+ * which may summarise (a message that lists three of four addresses must not make the fourth invisible).
  */
 function identity(v: Violation): string {
-  return [v.path.replace(/\[\d+\]/g, '[*]'), v.type, v.value ?? '', v.detail].join('\u0000')
+  return [v.path.replace(/\[\d+\]/g, '[*]'), v.type, v.rule ?? '', v.value ?? ''].join('\u0000')
+}
+
+/** Whether every value of `wanted` is in `available` (multisets: a second copy of a value is a new value). */
+function covers(available: readonly string[], wanted: readonly string[]): boolean {
+  const left = new Map<string, number>()
+  for (const v of available) left.set(v, (left.get(v) ?? 0) + 1)
+  for (const v of wanted) {
+    const n = left.get(v) ?? 0
+    if (n === 0) return false
+    left.set(v, n - 1)
+  }
+  return true
 }
 
 /**
  * Splits the new object's violations into those the request introduces and those already present, unchanged,
- * in the old object. Counted as a multiset: a second copy of an old bad address is a new violation.
+ * in the old object. The rule, stated once: ratcheting is for values, never for writers.
+ *   - a writer violation (who is writing) is always introduced: the old object says nothing about this request;
+ *   - otherwise a violation is already present when the old object had one of the same identity, counted as a
+ *     multiset (a second copy of an old bad address is a new violation), and, for a violation about several
+ *     values, when that old one stood for each of them (a new address is new wherever it lands).
  */
 export function ratchet(current: Violation[], previous: Violation[]): { added: Violation[]; existing: Violation[] } {
-  const budget = new Map<string, number>()
-  for (const v of previous) budget.set(identity(v), (budget.get(identity(v)) ?? 0) + 1)
+  const budget = new Map<string, Array<readonly string[]>>()
+  for (const v of previous) {
+    if (v.writer === true) continue
+    const key = identity(v)
+    const entries = budget.get(key)
+    const values = v.values ?? []
+    if (entries === undefined) budget.set(key, [values])
+    else entries.push(values)
+  }
   const added: Violation[] = []
   const existing: Violation[] = []
   for (const v of current) {
-    const key = identity(v)
-    const left = budget.get(key) ?? 0
-    if (left > 0) {
-      budget.set(key, left - 1)
-      existing.push(v)
-    } else {
+    const entries = v.writer === true ? undefined : budget.get(identity(v))
+    const i = entries === undefined ? -1 : entries.findIndex((values) => covers(values, v.values ?? []))
+    if (entries === undefined || i < 0) {
       added.push(v)
+      continue
     }
+    entries.splice(i, 1)
+    existing.push(v)
   }
   return { added, existing }
 }

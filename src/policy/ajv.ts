@@ -1,15 +1,36 @@
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { kubernetesFormats } from './formats.js'
+import { hostnameNotInternal } from './keywords/hostname-not-internal.js'
 import { ipAddress } from './keywords/ip-address.js'
 import { ipInCidrs, ipNotInCidrs } from './keywords/ip-cidrs.js'
+import { ipListInCidrs } from './keywords/ip-list-in-cidrs.js'
 import { ipNotSpecial } from './keywords/ip-not-special.js'
+import { labelChangesBy } from './keywords/label-changes-by.js'
 import { message } from './keywords/message.js'
+import { noPlantedSlices } from './keywords/no-planted-slices.js'
+import { notClusterAddress } from './keywords/not-cluster-address.js'
 import { requestUserIn } from './keywords/request-user-in.js'
+import { reservedServices } from './keywords/reserved-services.js'
 import { service } from './keywords/service.js'
 import { uniqueBy } from './keywords/unique-by.js'
 
-export const customKeywords = [ipAddress, ipNotSpecial, ipInCidrs, ipNotInCidrs, uniqueBy, service, requestUserIn, message]
+export const customKeywords = [
+  ipAddress,
+  ipNotSpecial,
+  ipInCidrs,
+  ipNotInCidrs,
+  ipListInCidrs,
+  notClusterAddress,
+  hostnameNotInternal,
+  uniqueBy,
+  service,
+  reservedServices,
+  noPlantedSlices,
+  requestUserIn,
+  labelChangesBy,
+  message,
+]
 
 /**
  * The Ajv configuration, in one place. Policies are compiled by one validating instance; mutate policies need

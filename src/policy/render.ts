@@ -118,6 +118,9 @@ function toViolation(err: ErrorObject): Violation {
   else if (err.keyword !== 'required' && err.keyword !== 'additionalProperties') value = displayValue(err.data)
   const violation: Violation = { path: fieldPath(segments), type: inferred.type, detail }
   if (value !== undefined) violation.value = value
+  if (err.schemaPath !== '') violation.rule = err.schemaPath
+  if (custom?.values !== undefined) violation.values = custom.values
+  if (custom?.writer === true) violation.writer = true
   return violation
 }
 

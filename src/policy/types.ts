@@ -77,6 +77,18 @@ export interface Violation {
   /** the offending value, already rendered for display (quoted string, number), when there is one */
   value?: string
   detail: string
+  /** the schema location of the rule that failed (Ajv's schemaPath): which rule, for ratcheting */
+  rule?: string
+  /**
+   * The values the violation stands for when it is about several (the addresses a slice would inject), for
+   * ratcheting: it is already present only when each of them was (see engine/ratchet.ts). Not shown.
+   */
+  values?: readonly string[]
+  /**
+   * The violation is about who is writing (the request's user), not about a value of the object: it is never
+   * "already present", whatever the old object held.
+   */
+  writer?: true
 }
 
 export interface Finding extends Violation {

@@ -1,15 +1,22 @@
 // One generic runner for the custom keyword, format and message cases in test/fixtures/keywords/*.json, written
 // in the JSON-Schema-Test-Suite shape. A new case is data: add it to a file, no TypeScript.
 //
-//   [{ "description", "schema", "compileError"?: "fragment",
-//      "tests": [{ "description", "data", "valid", "messages"?: ["fragment", ...] }] }]
+//   [{ "description", "schema", "compileError"?: "fragment", "context"?: [objects],
+//      "tests": [{ "description", "data", "valid", "messages"?: ["fragment", ...], "request"?: {...} }] }]
 //
 // Each schema is compiled with the policies' own Ajv configuration (createAjv). `messages` fragments must each
 // appear in one rendered violation (renderErrors + violationText, what users read). A group with `compileError`
-// must fail to compile with that fragment in the error.
+// must fail to compile with that fragment in the error. Keywords see an evaluation context as they do in the
+// engine: the group's `context` objects (Namespaces, Services, Nodes, slices) as the cluster, and a CREATE of
+// `data` by `endpoint-guard-offline` in `default`, with the case's `request` fields (userInfo, operation,
+// oldObject, namespace) laid over it.
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
+import { staticContext } from '../../src/cluster/static-context.js'
+import type { AdmissionRequest } from '../../src/kube/admission.js'
+import type { KubeObject } from '../../src/kube/object.js'
 import { createAjv } from '../../src/policy/ajv.js'
+import type { ClusterContext, EvaluationContext } from '../../src/policy/context.js'
 import { renderErrors, violationText } from '../../src/policy/render.js'
 
 interface KeywordCase {
@@ -17,13 +24,29 @@ interface KeywordCase {
   data: unknown
   valid: boolean
   messages?: string[]
+  request?: Partial<AdmissionRequest>
 }
 
 interface KeywordGroup {
   description: string
   schema: unknown
   compileError?: string
+  context?: Array<Record<string, unknown>>
   tests: KeywordCase[]
+}
+
+function evaluationContext(c: KeywordCase, cluster: ClusterContext): EvaluationContext {
+  const request: AdmissionRequest = {
+    uid: '00000000-0000-0000-0000-000000000000',
+    kind: { group: '', version: 'v1', kind: 'Unknown' },
+    resource: { group: '', version: 'v1', resource: 'unknowns' },
+    namespace: 'default',
+    operation: 'CREATE',
+    userInfo: { username: 'endpoint-guard-offline' },
+    object: c.data as KubeObject,
+    ...(c.request as AdmissionRequest | undefined),
+  }
+  return { request, namespace: request.namespace ?? 'default', cluster }
 }
 
 const dir = new URL('../fixtures/keywords/', import.meta.url)
@@ -45,9 +68,10 @@ for (const file of files) {
           return
         }
         const validate = ajv.compile(group.schema as object)
+        const cluster = staticContext(group.context ?? [])
         t.ok(group.tests.length > 0, 'the group has tests')
         for (const c of group.tests) {
-          const valid = validate(c.data)
+          const valid = validate.call(evaluationContext(c, cluster), c.data)
           const texts = renderErrors(validate.errors ?? []).map(violationText)
           t.equal(valid, c.valid, c.description, { data: c.data, messages: texts })
           if (c.valid) t.same(texts, [], `${c.description}: no messages`)

@@ -24,6 +24,10 @@ export interface KeywordErrorParams {
   detail: string
   type?: 'Invalid value' | 'Duplicate value' | 'Forbidden'
   value?: unknown
+  /** what the violation stands for, when that is more than `value` (Violation.values) */
+  values?: readonly string[]
+  /** the error judges the request's user (Violation.writer): identity keywords set it, and it is never ratcheted */
+  writer?: true
 }
 
 export function keywordError(keyword: string, params: KeywordErrorParams, instancePath?: string): ErrorObject {

@@ -1,34 +1,16 @@
 import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import { wellKnownLabels } from '../../kube/identities.js'
-import { isObject, labelsOf, objectKey, objectName, type Labels } from '../../kube/object.js'
+import { isObject, objectKey, type Labels } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
 import { displayValue } from '../render.js'
 import { keywordError, setErrors } from './keyword-error.js'
+import { routedTraffic, serviceNameOf, trafficSummary, trafficValues } from './routed-traffic.js'
 
 export const serviceChecks = ['ports', 'ipFamily', 'noSelector'] as const
 type ServiceCheck = (typeof serviceChecks)[number]
 
 type Obj = Record<string, unknown>
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-
-/** The Service an EndpointSlice (kubernetes.io/service-name) or an Endpoints object (same name) feeds. */
-function serviceNameOf(object: Obj): string | undefined {
-  if (object.kind === 'Endpoints') return objectName(object)
-  const name = labelsOf(object)[wellKnownLabels.serviceName]
-  return typeof name === 'string' && name !== '' ? name : undefined
-}
-
-/** "10.0.0.7:8080, 10.0.0.8:8080 and 3 more": what traffic the object would route, in a few words. */
-function trafficSummary(object: Obj): string {
-  const ports = asArray(object.ports).map((p) => (isObject(p) && typeof p.port === 'number' ? `:${p.port}` : '')).filter((p) => p !== '')
-  const addresses = asArray(object.endpoints).flatMap((e) => (isObject(e) ? asArray(e.addresses) : [])).filter((a) => typeof a === 'string')
-  // An IPv6 address takes brackets before a port, as in a URL: [2001:db8::10]:9000.
-  const host = (a: unknown) => (String(a).includes(':') ? `[${String(a)}]` : String(a))
-  const shown = addresses.slice(0, 3).flatMap((a) => (ports.length === 0 ? [String(a)] : ports.slice(0, 2).map((p) => `${host(a)}${p}`)))
-  const more = addresses.length > 3 ? ` and ${addresses.length - 3} more addresses` : ''
-  return shown.length === 0 ? 'no endpoints yet' : `${shown.join(', ')}${more}`
-}
 
 function selectorText(selector: Labels): string {
   return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')
@@ -63,9 +45,11 @@ export const service: KeywordDefinition = {
       const base = cxt?.instancePath ?? ''
       const errors = []
       if (checks.has('noSelector') && svc.selector !== undefined) {
-        const detail = `this slice would add ${trafficSummary(data)} to ${ref}, which selects pods ${selectorText(svc.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
+        const traffic = routedTraffic(data)
+        const what = data.kind === 'Endpoints' ? 'these Endpoints' : 'this slice'
+        const detail = `${what} would add ${trafficSummary(traffic)} to ${ref}, which selects pods ${selectorText(svc.selector)}; only the Kubernetes controllers may write endpoints for a Service with a selector`
         const path = data.kind === 'Endpoints' ? `${base}/metadata/name` : `${base}/metadata/labels/kubernetes.io~1service-name`
-        errors.push(keywordError('service', { detail, type: 'Forbidden', value: name }, path))
+        errors.push(keywordError('service', { detail, type: 'Forbidden', value: name, values: trafficValues(traffic) }, path))
       }
       if (checks.has('ports')) {
         const names = new Set(svc.ports.map((p) => p.name))

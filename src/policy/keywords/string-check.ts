@@ -1,14 +1,21 @@
 import { _, type KeywordCxt, type KeywordDefinition, type SchemaObjCxt } from 'ajv'
+import type { EvaluationContext } from '../context.js'
+import type { KeywordErrorParams } from './keyword-error.js'
 
-/** The reason a string fails, or undefined when it passes. */
-export type StringCheck = (value: string) => string | undefined
+/**
+ * The reason a string fails (or the error's params, when it carries more than a reason: a type, the values it
+ * stands for, a writer mark), or undefined when it passes. `ctx` is the request being decided, when there is one
+ * (keywords that look at the cluster); checks must treat it as read-only.
+ */
+export type StringCheck = (value: string, ctx: EvaluationContext | undefined) => string | KeywordErrorParams | undefined
+export type ValueCheck = (value: unknown, ctx: EvaluationContext | undefined) => string | KeywordErrorParams | undefined
 
-interface StringCheckDefinition {
+interface CheckDefinition<Check> {
   keyword: string
-  schemaType: 'string' | 'array'
+  schemaType: 'string' | 'array' | 'object' | Array<'string' | 'array' | 'object'>
   metaSchema: object
   /** runs once per schema node, at compile time; the returned check runs per value */
-  compile(schema: never, parentSchema: Record<string, unknown>, it: SchemaObjCxt): StringCheck
+  compile(schema: never, parentSchema: Record<string, unknown>, it: SchemaObjCxt): Check
 }
 
 /**
@@ -16,24 +23,29 @@ interface StringCheckDefinition {
  * validate function's errors with `vErrors.concat(...)`, copying every error found so far on each failing value:
  * quadratic in the number of violations, so a slice of 100 000 bad addresses would hold the event loop for
  * minutes. Code keywords report through `vErrors.push` (linear) and skip a function-object allocation per value.
- * The error carries `params.detail`, which the renderer shows like any custom keyword's reason.
+ * The error carries `params.detail`, which the renderer shows like any custom keyword's reason. The check gets
+ * the evaluation context as the generated code's `this` (Ajv's passContext).
  */
-export function stringCheckKeyword(def: StringCheckDefinition): KeywordDefinition {
+export function stringCheckKeyword(def: CheckDefinition<StringCheck>): KeywordDefinition {
+  return { ...valueCheckKeyword(def as CheckDefinition<ValueCheck>), type: 'string' }
+}
+
+/** The same, for a keyword that judges a value of any type (a string check sees only strings). */
+export function valueCheckKeyword(def: CheckDefinition<ValueCheck>): KeywordDefinition {
   return {
     keyword: def.keyword,
-    type: 'string',
     schemaType: def.schemaType,
     metaSchema: def.metaSchema,
     code(cxt: KeywordCxt) {
       const check = def.compile(cxt.schema as never, cxt.parentSchema, cxt.it)
       const fn = cxt.gen.scopeValue('keyword', { ref: check })
-      const detail = cxt.gen.const('detail', _`${fn}(${cxt.data})`)
-      cxt.setParams({ detail })
-      cxt.fail(_`${detail} !== undefined`)
+      const result = cxt.gen.const('result', _`${fn}(${cxt.data}, this)`)
+      cxt.setParams({ result })
+      cxt.fail(_`${result} !== undefined`)
     },
     error: {
-      message: ({ params }) => _`${params.detail}`,
-      params: ({ params }) => _`{detail: ${params.detail}}`,
+      message: ({ params }) => _`typeof ${params.result} == "string" ? ${params.result} : ${params.result}.detail`,
+      params: ({ params }) => _`typeof ${params.result} == "string" ? {detail: ${params.result}} : ${params.result}`,
     },
   }
 }
