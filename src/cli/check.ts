@@ -11,7 +11,7 @@ import { parseConfig, type ConfigOf } from '../config.js'
 import { admit } from '../engine/admit.js'
 import { syntheticRequest } from '../engine/synthesize.js'
 import { describeError } from '../errors.js'
-import { guardedKinds } from '../kube/kinds.js'
+import { checkedKinds } from '../kube/kinds.js'
 import { objectName, objectNamespace, withNamespace, type KubeObject } from '../kube/object.js'
 import { manifestDocuments, mayContainContextKinds, type ManifestDocument } from '../manifest/documents.js'
 import { manifestInputs, readManifestFile, readStdin, stdinArgument, type ManifestInput } from '../manifest/inputs.js'
@@ -149,11 +149,11 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   const result: Result = { ...where, kind }
   // Skipped kinds may be cluster-scoped (Namespace, ClusterRole): show a namespace only when they carry one.
   const ownNamespace = objectNamespace(object)
-  if (guardedKinds.has(kind)) result.namespace = ownNamespace ?? namespace
+  if (checkedKinds.has(kind)) result.namespace = ownNamespace ?? namespace
   else if (ownNamespace !== undefined) result.namespace = ownNamespace
   const name = objectName(object)
   if (name !== undefined) result.name = name
-  if (!guardedKinds.has(kind)) return { ...result, status: 'skipped' }
+  if (!checkedKinds.has(kind)) return { ...result, status: 'skipped' }
 
   const admission = admit(syntheticRequest(object, { namespace }), policies, context)
   const outcome = evaluated('validation' in admission ? admission.validation : admission)

@@ -1,4 +1,5 @@
 import type { AdmissionRequest } from '../kube/admission.js'
+import { clusterScopedKinds } from '../kube/kinds.js'
 import { withNamespace, type KubeObject } from '../kube/object.js'
 import type { ClusterContext, EvaluationContext } from '../policy/context.js'
 import { renderErrors } from '../policy/render.js'
@@ -33,9 +34,11 @@ export function evaluation(request: AdmissionRequest, policySet: PolicySet, clus
   const judged = (request.operation === 'DELETE' ? request.oldObject : request.object) ?? undefined
   // Schemas see `metadata.namespace` filled in from the request when absent (offline manifests often omit it), so
   // they can compare fields with the object's namespace.
-  const object = judged === undefined ? undefined : withNamespace(judged, namespace)
+  // Cluster-scoped objects (a Namespace, whose request carries its own name as the namespace) get none.
+  const placed = clusterScopedKinds.has(request.kind.kind) ? '' : namespace
+  const object = judged === undefined ? undefined : withNamespace(judged, placed)
   const old = request.operation === 'UPDATE' ? (request.oldObject ?? undefined) : undefined
-  const oldObject = old === undefined ? undefined : withNamespace(old, namespace)
+  const oldObject = old === undefined ? undefined : withNamespace(old, placed)
   if (object === undefined) return { ctx, object, oldObject, validating: [], mutating: [] }
   const candidates = policySet.candidates(request.kind.kind, request.operation, request.subResource ?? '')
   const applies = (p: CompiledPolicy) => policyApplies(p, request, namespace, cluster)

@@ -1,5 +1,5 @@
 import type { AdmissionRequest, GroupVersionResource, Operation, UserInfo } from '../kube/admission.js'
-import { resources } from '../kube/kinds.js'
+import { clusterScopedKinds, resources } from '../kube/kinds.js'
 import { objectName, objectNamespace, type KubeObject } from '../kube/object.js'
 
 export interface SyntheticRequestOptions {
@@ -25,11 +25,12 @@ function gvr(object: KubeObject): GroupVersionResource & { kind: string } {
 
 /**
  * The AdmissionRequest the API server would send for an object written offline (`check`, `test`, `audit`):
- * CREATE unless told otherwise, in the object's namespace (else the given one, else "default").
+ * CREATE unless told otherwise, in the object's namespace (else the given one, else "default"). A Namespace's
+ * request carries its own name as the namespace, as the API server sends it.
  */
 export function syntheticRequest(object: KubeObject, options: SyntheticRequestOptions = {}): AdmissionRequest {
   const { kind, group, version, resource } = gvr(object)
-  const namespace = objectNamespace(object) ?? options.namespace ?? 'default'
+  const namespace = clusterScopedKinds.has(kind) ? (objectName(object) ?? '') : (objectNamespace(object) ?? options.namespace ?? 'default')
   const operation = options.operation ?? (options.oldObject === undefined ? 'CREATE' : 'UPDATE')
   const request: AdmissionRequest = {
     uid: options.uid ?? '00000000-0000-0000-0000-000000000000',

@@ -33,7 +33,7 @@ export const labelChangesBy: KeywordDefinition = {
     },
   },
   errors: true,
-  compile(schema: LabelChangesBy) {
+  compile(schema: LabelChangesBy, parentSchema: Record<string, unknown>) {
     const writers = writerCheck(schema.writers)
     const guarded = Object.entries(schema.labels)
     const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: unknown, cxt) {
@@ -50,7 +50,7 @@ export const labelChangesBy: KeywordDefinition = {
         const detail = `${change} is refused for ${user}: it ${why}; only ${writers.words} may add, change or remove it`
         errors.push(keywordError('labelChangesBy', { detail, type: 'Forbidden', value: now ?? old, writer: true }, `${cxt?.instancePath ?? ''}/metadata/labels/${escapePointer(key)}`))
       }
-      return setErrors(validate, errors)
+      return setErrors(validate, errors, parentSchema)
     }
     return validate
   },

@@ -28,7 +28,7 @@ export const noPlantedSlices: KeywordDefinition = {
     properties: { ignoreManagedBy: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 } } },
   },
   errors: true,
-  compile(schema: { ignoreManagedBy?: string[] }) {
+  compile(schema: { ignoreManagedBy?: string[] }, parentSchema: Record<string, unknown>) {
     const ignored = new Set(schema.ignoreManagedBy ?? [])
     const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: Record<string, unknown>, cxt) {
       const spec = isObject(data.spec) ? data.spec : {}
@@ -44,7 +44,7 @@ export const noPlantedSlices: KeywordDefinition = {
       const names = sorted.slice(0, shownSlices).map((s) => s.name).join(' ') + more
       const detail = `hand-managed EndpointSlices already claim Service ${objectKey(namespace, name)}: ${listed}; with this selector their endpoints would receive its traffic beside the selected pods (slices planted before their Service); delete them first: kubectl -n ${namespace} delete endpointslice ${names}`
       const values = sorted.map((s) => objectKey(s.namespace, s.name))
-      return setErrors(validate, [keywordError('noPlantedSlices', { detail, type: 'Forbidden', values }, `${cxt?.instancePath ?? ''}/spec/selector`)])
+      return setErrors(validate, [keywordError('noPlantedSlices', { detail, type: 'Forbidden', values }, `${cxt?.instancePath ?? ''}/spec/selector`)], parentSchema)
     }
     return validate
   },

@@ -26,7 +26,7 @@ export const reservedServices: KeywordDefinition = {
     additionalProperties: writersMetaSchema,
   },
   errors: true,
-  compile(schema: Record<string, Writers>) {
+  compile(schema: Record<string, Writers>, parentSchema: Record<string, unknown>) {
     const reserved = new Map(Object.entries(schema).map(([key, writers]) => [key, writerCheck(writers)]))
     const validate: DataValidateFunction = function (this: EvaluationContext | undefined, data: Record<string, unknown>, cxt) {
       const name = serviceNameOf(data)
@@ -38,7 +38,7 @@ export const reservedServices: KeywordDefinition = {
       const detail = `Service ${key} is reserved: only ${writers.words} may write its endpoints; ${endpoints}, written by ${user}, would send its traffic to ${trafficSummary(routedTraffic(data))}`
       const base = cxt?.instancePath ?? ''
       const path = data.kind === 'Endpoints' ? `${base}/metadata/name` : `${base}/metadata/labels/kubernetes.io~1service-name`
-      return setErrors(validate, [keywordError('reservedServices', { detail, type: 'Forbidden', value: name, writer: true }, path)])
+      return setErrors(validate, [keywordError('reservedServices', { detail, type: 'Forbidden', value: name, writer: true }, path)], parentSchema)
     }
     return validate
   },
