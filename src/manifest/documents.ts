@@ -43,7 +43,8 @@ export type ManifestDocument =
 export function* manifestDocuments(text: string, file: string, onlyKinds?: ReadonlySet<string>): Generator<ManifestDocument> {
   const lines = new LineCounter()
   const parser = new Parser(lines.addNewLine)
-  const composer = new Composer()
+  // kubectl reads manifests as YAML 1.1 does, with `<<` merge keys applied; so must we, or a merged field goes unchecked.
+  const composer = new Composer({ merge: true })
   const lineAt = (offset: number) => lines.linePos(offset).line
   let index = 0
   for (const doc of composer.compose(parser.parse(text), true)) {

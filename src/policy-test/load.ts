@@ -37,7 +37,8 @@ export async function loadSuites(dir: string = bundledSuitesDir): Promise<Loaded
       let data: unknown
       try {
         const text = await readFile(file, 'utf8')
-        data = file.endsWith('.json') ? JSON.parse(text) : parse(text)
+        // Merge keys as in manifests (kubectl applies them), so a suite reads its objects as `check` would.
+        data = file.endsWith('.json') ? JSON.parse(text) : parse(text, { merge: true })
       } catch (err) {
         return { file, problems: [`cannot parse: ${describeError(err)}`] }
       }

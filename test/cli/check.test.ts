@@ -43,6 +43,8 @@ const cases: Case[] = [
   { name: 'check-unknown.json', args: ['check', '-o', 'json', `${manifests}/mixed/unknown.yaml`], code: 2 },
   // Services and Namespaces from other files give the context, whatever the order of the files.
   { name: 'check-context.txt', args: ['check', `${manifests}/context`], code: 1 },
+  // YAML merge keys (`<<:`) are applied as kubectl applies them, so a merged field is checked.
+  { name: 'check-merge.txt', args: ['check', `${manifests}/merge`], code: 1 },
   // A path that does not exist is an error; the other paths are still checked.
   {
     name: 'check-missing.txt',
