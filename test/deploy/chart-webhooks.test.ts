@@ -13,14 +13,27 @@ const controllers = [
 ]
 const scenario = (name: string): string => path.join(chartDir, 'ci', `${name}-values.yaml`)
 
-/** The single webhook entry of each configuration the render contains. */
+const namespaceEntry = 'namespaces.validate.endpoint-guard.io'
+
+/** The webhook entries of a configuration, by name. */
+function entries(config: Manifest): Map<string, Record<string, unknown>> {
+  const list = get(config, 'webhooks')
+  if (!Array.isArray(list)) throw new Error(`${config.kind} has no webhooks`)
+  return new Map((list as Record<string, unknown>[]).map((hook) => [String(hook['name']), hook]))
+}
+
+/**
+ * The main webhook entry of each configuration the render contains (Services, EndpointSlices, Endpoints); the
+ * validating one may hold the Namespace entry besides, and nothing else.
+ */
 function webhooks(manifests: Manifest[]): Map<string, Record<string, unknown>> {
   const found = new Map<string, Record<string, unknown>>()
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
     for (const config of all(manifests, kind)) {
-      const list = get(config, 'webhooks')
-      if (!Array.isArray(list) || list.length !== 1) throw new Error(`${kind} should hold exactly one webhook`)
-      found.set(kind, list[0] as Record<string, unknown>)
+      const hooks = entries(config)
+      const others = [...hooks.keys()].filter((name) => name !== namespaceEntry || kind !== 'ValidatingWebhookConfiguration')
+      if (others.length !== 1) throw new Error(`${kind} should hold exactly one webhook besides the Namespace one: ${others.join(', ')}`)
+      found.set(kind, hooks.get(others[0] as string) as Record<string, unknown>)
     }
   }
   return found

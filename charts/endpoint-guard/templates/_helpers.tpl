@@ -136,3 +136,14 @@ annotations:
   cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "endpoint-guard.certificateName" .) }}
 {{- end }}
 {{- end }}
+
+{{/*
+CEL for the Namespace webhook entry: whether one of webhook.namespaces.guardedLabels is present in one of object
+and oldObject (null on CREATE) but not the other, or present in both with different values.
+*/}}
+{{- define "endpoint-guard.guardedLabelChanged" -}}
+{{- $keys := toJson .Values.webhook.namespaces.guardedLabels | replace "\"" "'" -}}
+{{- $now := "(has(object.metadata.labels) && k in object.metadata.labels)" -}}
+{{- $before := "(oldObject != null && has(oldObject.metadata.labels) && k in oldObject.metadata.labels)" -}}
+{{- printf "%s.exists(k, %s != %s || (%s && %s && object.metadata.labels[k] != oldObject.metadata.labels[k]))" $keys $now $before $now $before -}}
+{{- end }}
