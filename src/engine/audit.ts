@@ -68,7 +68,8 @@ function asViolations(validation: Validation): Validation {
 /**
  * Objects do not record who wrote them, and the controller-only policies depend on it. Objects with the marks the
  * controllers leave are taken as theirs: an EndpointSlice whose managed-by label names a controller *and* whose
- * controller owner is its Service (or Endpoints); the Endpoints of a Service with a selector; default/kubernetes.
+ * controller owner is its Service (or Endpoints); the Endpoints of a Service with a selector; default/kubernetes (its
+ * Service, Endpoints and EndpointSlice, the API server's).
  * A spoofed managed-by label without the owner reference the controller sets is still reported.
  */
 export function presumedWriter(object: KubeObject, services: ReadonlyMap<string, KubeObject>): UserInfo {
@@ -77,6 +78,8 @@ export function presumedWriter(object: KubeObject, services: ReadonlyMap<string,
   const name = objectName(object) ?? ''
   if (object['kind'] === 'EndpointSlice') {
     const serviceName = labels[wellKnownLabels.serviceName]
+    // The API server writes the slice of its own Service (default/kubernetes) itself, named after it.
+    if (namespace === 'default' && name === 'kubernetes' && serviceName === 'kubernetes') return { username: kubernetesUsers.apiServer }
     const references = metadataOf(object)['ownerReferences']
     const owner = (Array.isArray(references) ? references.filter(isObject) : []).find((o) => o['controller'] === true && o['name'] === serviceName)
     const managedBy = labels[wellKnownLabels.sliceManagedBy]

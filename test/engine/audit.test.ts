@@ -34,6 +34,10 @@ t.test('who audit says wrote an object', async (t) => {
   t.same(presumedWriter(endpoints('web'), services), { username: kubernetesUsers.controllerManager }, 'Endpoints of a selector Service')
   t.equal(presumedWriter(endpoints('manual'), services), auditUser, 'Endpoints of a selector-less Service are hand-written')
   t.same(presumedWriter(endpoints('kubernetes', 'default'), services), { username: kubernetesUsers.apiServer })
+  const apiSlice: KubeObject = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } } }
+  t.same(presumedWriter(apiSlice, services), { username: kubernetesUsers.apiServer }, "the API server's slice of default/kubernetes")
+  const planted: KubeObject = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes-evil', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } } }
+  t.equal(presumedWriter(planted, services), auditUser, 'another slice for it is a user\'s')
 })
 
 t.test('the classic breakages, each on the object it concerns', async (t) => {
