@@ -6,14 +6,14 @@ import t from 'tap'
 import { createAjv } from '../../src/policy/ajv.js'
 import { addressKey, formatAddress, parseIp } from '../../src/policy/ip.js'
 
-function groupsOf(bytes: number[]): number[] {
+function groupsOf(bytes: readonly number[]): number[] {
   const groups: number[] = []
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0))
   return groups
 }
 
 /** Several spellings of the same 16 bytes. */
-function spellings(bytes: number[]): string[] {
+function spellings(bytes: readonly number[]): string[] {
   const groups = groupsOf(bytes)
   const hex = groups.map((g) => g.toString(16))
   const quad = bytes.slice(12).join('.')
