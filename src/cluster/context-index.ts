@@ -1,6 +1,6 @@
 import { objectKey, type Labels } from '../kube/object.js'
 import type { ClusterContext, NodeRecord, ServiceRecord, SliceRecord } from '../policy/context.js'
-import { addressKey, effectiveAddress, networkKey, parseCidr, parseIp } from '../policy/ip.js'
+import { addressKey, networkKey, parseCidr, parseIp } from '../policy/ip.js'
 
 const noSlices: readonly SliceRecord[] = Object.freeze([])
 
@@ -45,7 +45,7 @@ export class ContextIndex implements ClusterContext {
   nodeByPodCIDR(address: string): NodeRecord | undefined {
     const ip = parseIp(address)
     if (!ip.ok || this.nodesByCIDR.size === 0) return undefined
-    const effective = effectiveAddress(ip.address)
+    const effective = ip.effective
     for (const [length, networks] of this.nodesByCIDR) {
       const node = networks.get(networkKey(effective, length))
       if (node !== undefined) return node

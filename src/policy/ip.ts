@@ -24,7 +24,18 @@ export interface Address {
  */
 export type IpForm = 'ipv4' | 'ipv6' | 'mapped' | 'compatible'
 
-export type ParsedIp = { ok: true; family: IpFamily; form: IpForm; address: Address } | { ok: false; reason: string }
+export type ParsedIp =
+  | {
+      ok: true
+      family: IpFamily
+      form: IpForm
+      address: Address
+      /** the address traffic goes to (IPv4-mapped as IPv4): effectiveAddress(address), computed once */
+      effective: Address
+      /** addressKey of the text, computed once */
+      key: string
+    }
+  | { ok: false; reason: string }
 
 const invalid = 'must be a valid IP address'
 const octet = /^(0|[1-9][0-9]{0,2})$/
@@ -72,7 +83,10 @@ function parseV6(text: string): number[] | string {
   return bytes
 }
 
-const isZero = (bytes: readonly number[], from: number, to: number): boolean => bytes.slice(from, to).every((b) => b === 0)
+function isZero(bytes: readonly number[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false
+  return true
+}
 
 function formOf(bytes: readonly number[]): IpForm {
   if (!isZero(bytes, 0, 10)) return 'ipv6'
@@ -81,17 +95,22 @@ function formOf(bytes: readonly number[]): IpForm {
   return 'ipv6'
 }
 
+function parsed(family: IpFamily, form: IpForm, address: Address): ParsedIp {
+  const effective = effectiveAddress(address)
+  return Object.freeze({ ok: true, family, form, address, effective, key: formatAddress(effective) })
+}
+
 /** parseIp without the cache. */
 function parseUncached(value: string): ParsedIp {
   if (value.includes(':')) {
     const bytes = parseV6(value)
     if (typeof bytes === 'string') return { ok: false, reason: bytes }
-    return { ok: true, family: 'IPv6', form: formOf(bytes), address: Object.freeze({ kind: 'ipv6', bytes: Object.freeze(bytes) }) }
+    return parsed('IPv6', formOf(bytes), Object.freeze({ kind: 'ipv6', bytes: Object.freeze(bytes) }))
   }
   const octets = parseV4(value)
   if (octets === 'leading zeros') return { ok: false, reason: 'must be a valid IPv4 address without leading zeros' }
   if (typeof octets === 'string') return { ok: false, reason: octets }
-  return { ok: true, family: 'IPv4', form: 'ipv4', address: Object.freeze({ kind: 'ipv4', bytes: Object.freeze(octets) }) }
+  return parsed('IPv4', 'ipv4', Object.freeze({ kind: 'ipv4', bytes: Object.freeze(octets) }))
 }
 
 // The longest textual IP is an IPv6 address with an embedded quad: 45 characters. Anything longer is not an IP,
@@ -211,14 +230,24 @@ const specialCidrs: ReadonlyArray<[SpecialRange, Cidr]> = specialRangeNames.flat
  * `::127.0.0.1` and `::7f00:1` (one address) get one answer.
  */
 export function specialRangeOf(address: Address): { name: SpecialRange; cidr: string } | undefined {
+  // Parsed addresses are cached and immutable, so their range is worth remembering too (several keywords ask).
+  const known = rangeMemo.get(address)
+  if (known !== undefined) return known === 'none' ? undefined : known
+  let found: { name: SpecialRange; cidr: string } | undefined
   const candidates = [effectiveAddress(address)]
   if (address.kind === 'ipv6' && formOf(address.bytes) === 'compatible') candidates.push(ipv4(address.bytes.slice(12)))
   for (const candidate of candidates) {
     const hit = specialCidrs.find(([, cidr]) => cidrContains(cidr, candidate))
-    if (hit !== undefined) return { name: hit[0], cidr: hit[1].text }
+    if (hit !== undefined) {
+      found = Object.freeze({ name: hit[0], cidr: hit[1].text })
+      break
+    }
   }
-  return undefined
+  rangeMemo.set(address, found ?? 'none')
+  return found
 }
+
+const rangeMemo = new WeakMap<Address, { name: SpecialRange; cidr: string } | 'none'>()
 
 /**
  * The one spelling of an address, for looking it up by value: IPv4-mapped IPv6 as its IPv4 address, IPv6 in its
@@ -226,7 +255,7 @@ export function specialRangeOf(address: Address): { name: SpecialRange; cidr: st
  */
 export function addressKey(text: string): string | undefined {
   const ip = parseIp(text)
-  return ip.ok ? formatAddress(effectiveAddress(ip.address)) : undefined
+  return ip.ok ? ip.key : undefined
 }
 
 /** `ipv4:10.1.2.0/24` for 10.1.2.3 and 24: the network an address falls in at a prefix length, as a lookup key. */

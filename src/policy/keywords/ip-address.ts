@@ -19,11 +19,10 @@ export const ipAddress = stringCheckKeyword({
     return (data) => {
       const ip = parseIp(data)
       if (!ip.ok) return ip.reason
+      if (ip.form === 'ipv4' || ip.form === 'ipv6') return family === 'any' || ip.family === family ? undefined : `must be ${expected}`
       const v4 = formatAddress({ kind: 'ipv4', bytes: ip.address.bytes.slice(12) })
       if (ip.form === 'mapped') return `must be ${expected}, not an IPv4-mapped IPv6 address (write ${v4})`
-      if (ip.form === 'compatible') return `must be ${expected}, not an IPv4-compatible IPv6 address (deprecated; for IPv4 write ${v4})`
-      if (family === 'any' || ip.family === family) return undefined
-      return `must be ${expected}`
+      return `must be ${expected}, not an IPv4-compatible IPv6 address (deprecated; for IPv4 write ${v4})`
     }
   },
 })

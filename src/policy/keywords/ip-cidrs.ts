@@ -27,7 +27,7 @@ function cidrKeyword(keyword: 'ipInCidrs' | 'ipNotInCidrs') {
       return (data) => {
         const ip = parseIp(data)
         if (!ip.ok) return invalidIpUnlessChecked(ip.reason, parentSchema)
-        const hit = cidrs.find((c) => cidrContains(c, ip.address))
+        const hit = cidrs.find((c) => cidrContains(c, ip.effective))
         if (wantInside && hit === undefined) return `must be inside the allowed CIDRs (${shown})`
         if (!wantInside && hit !== undefined) return `must not be inside the forbidden CIDR ${hit.text}`
         return undefined

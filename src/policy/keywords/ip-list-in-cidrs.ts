@@ -31,7 +31,7 @@ export const ipListInCidrs = stringCheckKeyword({
         const ip = parseIp(item)
         if (!ip.ok) bad.push({ item, why: 'not an IP address' })
         else if (ip.form === 'mapped' || ip.form === 'compatible') bad.push({ item, why: `an IPv4-${ip.form} IPv6 address (${formatAddress({ kind: 'ipv4', bytes: ip.address.bytes.slice(12) })})` })
-        else if (!cidrs.some((c) => cidrContains(c, ip.address))) bad.push({ item, why: `outside the allowed CIDRs (${shown})` })
+        else if (!cidrs.some((c) => cidrContains(c, ip.effective))) bad.push({ item, why: `outside the allowed CIDRs (${shown})` })
       }
       if (bad.length === 0) return undefined
       const items = bad.map((b) => b.item)

@@ -62,11 +62,11 @@ export const notClusterAddress = stringCheckKeyword({
         const inside = podCidr === undefined ? 'inside the pod CIDR' : `inside the pod CIDR ${podCidr}`
         return `is ${inside} of Node ${podNode.name}: a hand-managed endpoint here sends the Service's traffic to whichever pod holds this address ${cve}; to reach pods, give the Service a selector`
       }
-      const pods = podCidrs.find((c) => cidrContains(c, ip.address))
+      const pods = podCidrs.find((c) => cidrContains(c, ip.effective))
       if (pods !== undefined) {
         return `is inside the cluster's pod network ${pods.text}: a hand-managed endpoint here sends the Service's traffic to whichever pod holds this address ${cve}; to reach pods, give the Service a selector`
       }
-      const services = serviceCidrs.find((c) => cidrContains(c, ip.address))
+      const services = serviceCidrs.find((c) => cidrContains(c, ip.effective))
       if (services !== undefined) {
         return `is inside the cluster's Service network ${services.text}: a hand-managed endpoint here relays the Service's traffic into another Service ${cve}; clients should call that Service by its own name`
       }
