@@ -4,6 +4,8 @@ import { stringCheckKeyword } from './string-check.js'
 /** `"ipAddress": "IPv4" | "IPv6" | "any"`: the string is a strictly valid address of that family. */
 export const ipAddress = stringCheckKeyword({
   keyword: 'ipAddress',
+  description:
+    'The string is a strictly valid IP address of this family: "IPv4" (four decimal parts without leading zeros), "IPv6" (no zone; an IPv4-mapped address such as ::ffff:10.0.0.1 is not IPv6) or "any". A failure is an Invalid value.',
   schemaType: 'string',
   metaSchema: { enum: ['IPv4', 'IPv6', 'any'] },
   compile(family: 'IPv4' | 'IPv6' | 'any') {

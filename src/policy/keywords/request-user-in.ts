@@ -1,6 +1,6 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import type { EvaluationContext } from '../context.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 /**
@@ -9,8 +9,10 @@ import { keywordError, setErrors } from './keyword-error.js'
  * policy-wide `exclude.users` would let every excluded user write every value. Offline (`check`) the user is
  * `endpoint-guard-offline`, so reserved values are reported there too.
  */
-export const requestUserIn: KeywordDefinition = {
+export const requestUserIn: PolicyKeyword = {
   keyword: 'requestUserIn',
+  description:
+    'The value at this node may only be written by these users (request userInfo.username). Under if/then it reserves one value for one writer. Offline the user is endpoint-guard-offline. A failure is Forbidden.',
   schemaType: 'array',
   metaSchema: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
   errors: true,

@@ -1,9 +1,9 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { wellKnownLabels } from '../../kube/identities.js'
 import { isObject, labelsOf, objectKey, objectName, type Labels } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
 import { displayValue } from '../render.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 export const serviceChecks = ['ports', 'ipFamily', 'noSelector'] as const
@@ -42,8 +42,10 @@ function selectorText(selector: Labels): string {
  *   ipFamily   the slice's addressType is one of the Service's ipFamilies
  *   noSelector the Service has no selector (a hand-written slice for a selector Service injects traffic)
  */
-export const service: KeywordDefinition = {
+export const service: PolicyKeyword = {
   keyword: 'service',
+  description:
+    'At the root of an EndpointSlice or Endpoints schema: agree with the Service the object feeds, when the cluster context knows it (else silent). ports: every named slice port is a Service port name (Invalid value); ipFamily: addressType is one of the Service\'s ipFamilies (Invalid value); noSelector: the Service has no selector (Forbidden).',
   type: 'object',
   schemaType: 'object',
   metaSchema: {

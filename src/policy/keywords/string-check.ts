@@ -1,10 +1,12 @@
-import { _, type KeywordCxt, type KeywordDefinition, type SchemaObjCxt } from 'ajv'
+import { _, type KeywordCxt, type SchemaObjCxt } from 'ajv'
+import type { PolicyKeyword } from './definition.js'
 
 /** The reason a string fails, or undefined when it passes. */
 export type StringCheck = (value: string) => string | undefined
 
 interface StringCheckDefinition {
   keyword: string
+  description: string
   schemaType: 'string' | 'array'
   metaSchema: object
   /** runs once per schema node, at compile time; the returned check runs per value */
@@ -18,9 +20,10 @@ interface StringCheckDefinition {
  * minutes. Code keywords report through `vErrors.push` (linear) and skip a function-object allocation per value.
  * The error carries `params.detail`, which the renderer shows like any custom keyword's reason.
  */
-export function stringCheckKeyword(def: StringCheckDefinition): KeywordDefinition {
+export function stringCheckKeyword(def: StringCheckDefinition): PolicyKeyword {
   return {
     keyword: def.keyword,
+    description: def.description,
     type: 'string',
     schemaType: def.schemaType,
     metaSchema: def.metaSchema,
