@@ -14,11 +14,18 @@ t.setTimeout(600_000)
 
 const policies = ['--policies', 'test/fixtures/cli/policies']
 
-t.test('passing and failing cases, an invalid suite, an unknown policy, an untested policy', async (t) => {
+t.test('passing and failing cases, invalid suites, an unknown policy, an untested policy', async (t) => {
   const run = await runCli(['test', 'test/fixtures/cli/policy-tests', ...policies])
   t.equal(run.stdout, golden('test-failing.txt', run.stdout))
   t.equal(run.code, 1)
   t.equal(run.stderr, '')
+  const lines = run.stdout.split('\n')
+  // The suite of an unknown policy: each of its two cases is a failed case, not one "(suite)" case.
+  t.equal(lines.filter((l) => l.startsWith('FAIL test/fixtures/cli/policy-tests/unknown-policy.yaml: no-such-policy: ')).length, 2)
+  t.ok(lines.includes('9 cases in 3 suites: 4 passed, 5 failed, 2 invalid suites'), 'the counts add up')
+  // Format errors name the line and what is allowed there.
+  t.ok(lines.includes('     - line 7: /cases/0/expect/outcome: must be one of allowed, denied, warned, audited, patched, not "deny"'))
+  t.ok(lines.includes('     - line 10: /cases/1/expect/mesages: unknown field "mesages" (did you mean "messages"?); the fields are outcome, messages, patch'))
 })
 
 t.test('all cases pass: exit 0, untested policies listed; --require-all makes them fail', async (t) => {
