@@ -24,10 +24,13 @@ export interface PolicySource {
 export class PolicyLoadError extends GuardError {
   readonly file: string
   readonly pointer: string
+  /** what is wrong there, without the file and pointer */
+  readonly problem: string
   constructor(file: string, pointer: string, problem: string) {
     super('EG_POLICY_INVALID', file, pointer === '' ? '/' : pointer, problem)
     this.file = file
     this.pointer = pointer
+    this.problem = problem
   }
 }
 

@@ -77,6 +77,19 @@ t.test('the bundled policies pass their own suites, every case is listed, and ea
   t.equal(lines.at(-1), untested.length === 0 ? 'every loaded policy has test cases' : `policies without test cases (${untested.length}): ${untested.join(', ')}`)
 })
 
+t.test('layered --policies: the bundled set and a team\'s directory, a replacement said on stderr', async (t) => {
+  const run = await runCli(['test', 'test/fixtures/cli/policy-tests-layered', '--policies', 'bundled', '--policies', 'test/fixtures/cli/policies-layered'])
+  t.equal(run.code, 0)
+  t.match(run.stdout, /^ok {3}test\/fixtures\/cli\/policy-tests-layered\/service-team-label\.yaml: service-team-label: a Service without one is warned$/m)
+  t.match(run.stdout, /^2 cases in 1 suite: 2 passed, 0 failed$/m)
+  t.equal(
+    run.stderr,
+    'endpoint-guard test: policy service-external-ips of schemas/policies/service-external-ips.json is replaced by test/fixtures/cli/policies-layered/service-external-ips.json\n',
+  )
+  const alone = await runCli(['test', 'test/fixtures/cli/policy-tests-layered', '--policies', 'test/fixtures/cli/policies-layered'])
+  t.match(alone.stdout, /policies without test cases \(1\): service-external-ips$/m, 'without "bundled", only the named directory')
+})
+
 t.test('--help', async (t) => {
   const run = await runCli(['test', '--help'])
   t.equal(run.code, 0)
