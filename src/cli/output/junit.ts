@@ -1,11 +1,18 @@
 import { locationOf, objectOf, type Output, type OutputLabels, type Result, type RunError } from './result.js'
 
-// Characters XML 1.0 cannot hold at all, even escaped (controls other than tab, newline and return, lone
-// surrogates, U+FFFE/U+FFFF): a manifest can carry them in a value that a message quotes.
-const notXml = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+/** XML 1.0's Char production: tab, newline, return, and everything from space up but surrogates, U+FFFE/U+FFFF. */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff)
+}
 
+/**
+ * Text content, escaped. Characters XML cannot hold at all, even escaped (control characters, lone surrogates),
+ * can come from a manifest value that a message quotes: they become U+FFFD, so the report stays well-formed.
+ */
 function text(s: string): string {
-  return s.replace(notXml, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  let safe = ''
+  for (const ch of s) safe += isXmlChar(ch.codePointAt(0) ?? 0) ? ch : '\uFFFD'
+  return safe.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 function attribute(s: string): string {
