@@ -1,6 +1,7 @@
 // schemas/policy.schema.json is generated from the keywords endpoint-guard registers (src/policy/meta-schema.ts);
 // these tests fail when the shipped file is out of date, when a keyword Ajv runs is missing from it, and when it
 // lets an editor accept what the loader refuses.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { bundledPaths } from '../../src/paths.js'
@@ -98,4 +99,19 @@ t.test('a message may name exactly the keywords that report failures of their ow
   t.same(named, [...reportingKeywords, ...checks])
   for (const name of ['required', 'pattern', 'not', 'enum', 'maximum', 'ipInCidrs', 'uniqueBy', 'requestUserIn']) t.ok(named.includes(name), name)
   for (const name of ['if', 'then', 'allOf', 'properties', '$ref', 'message', 'description']) t.notOk(named.includes(name), `not ${name}`)
+})
+
+t.test("the README's table of reason types is the vocabulary's", async (t) => {
+  const readme = readFileSync(path.join(bundledPaths.packageRoot, 'README.md'), 'utf8')
+  const lines = readme.slice(readme.indexOf('| JSON Schema keyword | type |')).split('\n')
+  const table = lines.slice(2, lines.findIndex((l) => !l.startsWith('|')))
+  const documented = new Map<string, string>()
+  for (const row of table) {
+    const [keywordsCell, type] = row.split('|').slice(1, 3).map((c) => c.trim())
+    for (const m of (keywordsCell ?? '').matchAll(/`([^`]+)`/g)) documented.set(m[1] ?? '', type ?? '')
+  }
+  const reasons = Object.entries(vocabulary as Record<string, { reason?: string }>).filter(([, k]) => k.reason !== undefined)
+  t.ok(reasons.length > 10)
+  for (const [name, k] of reasons) t.equal(documented.get(name), k.reason, `${name}: ${k.reason}`)
+  t.same([...documented.keys()].sort(), reasons.map(([name]) => name).sort(), 'no keyword documented that reports nothing')
 })
