@@ -30,7 +30,7 @@ export function addObject(index: ContextIndex, obj: KubeObject, defaultNamespace
   if (name === undefined) return
   switch (obj['kind']) {
     case 'Namespace':
-      index.putNamespace(name, labelsOf(obj))
+      index.putNamespace(name, Object.freeze({ ...labelsOf(obj) }))
       break
     case 'Service': {
       const record = serviceRecord(obj, defaultNamespace)

@@ -46,6 +46,16 @@ const noLabels: Labels = Object.freeze({})
 export function labelsOf(obj: unknown): Labels {
   const labels = metadataOf(obj)['labels']
   if (!isObject(labels)) return noLabels
+  // On the admission path every value is a string: no copy then (the caller gets a read-only view of the object's
+  // own labels). Only a malformed object pays for the filtered copy.
+  let allStrings = true
+  for (const key in labels) {
+    if (typeof labels[key] !== 'string') {
+      allStrings = false
+      break
+    }
+  }
+  if (allStrings) return labels as Labels
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(labels)) {
     if (typeof value === 'string') out[key] = value
