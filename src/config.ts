@@ -33,8 +33,9 @@ export type LogLevel = (typeof logLevels)[number]
 /** The name `--policies` gives the policies shipped with endpoint-guard. */
 export const bundledPolicies = 'bundled'
 
+/** The formats of each command's --output; src/cli/output/create.ts writes each. */
 export const outputFormats = {
-  check: ['text', 'json', 'github'],
+  check: ['text', 'json', 'github', 'junit', 'sarif'],
   audit: ['text', 'json', 'github'],
 } as const satisfies Partial<Record<CommandName, readonly string[]>>
 
@@ -121,6 +122,13 @@ export const settings = {
   namespace: { flag: 'namespace', short: 'n', arg: '<name>', kind: 'string', commands: ['audit'], help: 'audit only this namespace (default: all namespaces)' },
   output: { flag: 'output', short: 'o', arg: '<format>', kind: 'choice', commands: ['check', 'audit'], default: 'text', choices: outputFormats, help: 'output format' },
   strict: { flag: 'strict', kind: 'flag', commands: ['check', 'audit'], help: 'warnings (and audit breakages) fail too (exit 1)' },
+  // A failed `helm template` piped into check gives empty stdin: passing that would pass every broken chart.
+  allowEmpty: {
+    flag: 'allow-empty',
+    kind: 'flag',
+    commands: ['check'],
+    help: 'accept no input at all (empty files or stdin, directories without manifests) instead of exit 2',
+  },
   requireAll: { flag: 'require-all', kind: 'flag', commands: ['test'], help: 'fail when a loaded policy has no test case' },
   // kubectl's default page size: small enough for the API server, large enough that few pages are needed.
   chunkSize: { flag: 'chunk-size', arg: '<n>', kind: 'int', commands: ['audit'], default: 500, help: 'items per list request, paginated with limit/continue' },

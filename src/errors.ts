@@ -28,6 +28,7 @@ export const errorCatalogue = {
   EG_CONFIG: { status: 500, message: 'Invalid configuration: %s' },
   // Embedded in `check` result lines, so worded as a clause.
   EG_INPUT_READ: { status: 500, message: 'cannot read: %s' },
+  EG_NO_INPUT: { status: 500, message: 'nothing to check: %s; --allow-empty accepts that' },
   EG_KUBECONFIG: { status: 500, message: 'Cannot load kubeconfig %s: %s' },
   EG_NO_CURRENT_CLUSTER: { status: 500, message: 'The kubeconfig has no current cluster' },
   EG_IN_CLUSTER: {
@@ -38,6 +39,7 @@ export const errorCatalogue = {
   // Embedded in `audit`'s one-line error, so worded as a clause.
   EG_LIST: { status: 502, message: 'cannot list %s: %s' },
   EG_GET_NAMESPACE: { status: 502, message: 'cannot read namespace %s: %s' },
+  EG_NO_CLUSTER: { status: 500, message: 'no cluster: pass --kubeconfig (or set KUBECONFIG), or run in a pod with a service account' },
   EG_CONTEXT_STOPPED: { status: 500, message: 'The cluster context was stopped before it synced' },
   EG_CONTEXT_READ: { status: 500, message: 'Cannot read %s: %s' },
   EG_CONTEXT_PARSE: { status: 500, message: 'Cannot parse %s at line %s, column %s: %s' },

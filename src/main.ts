@@ -8,10 +8,26 @@ import { bundledPaths } from './paths.js'
 
 const { version } = JSON.parse(readFileSync(path.join(bundledPaths.packageRoot, 'package.json'), 'utf8')) as { version: string }
 
+/**
+ * A reader that goes away (`check -o json | head`) closes the pipe, and every later write fails with EPIPE.
+ * Nobody reads those lines, so they are dropped: the command runs to its end and exits with its own status,
+ * without a stack trace. Any other write error stays fatal.
+ */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    closed = true
+  })
+  return (line) => {
+    if (!closed) stream.write(`${line}\n`)
+  }
+}
+
 const program = buildProgram(
   {
-    stdout: (s) => process.stdout.write(`${s}\n`),
-    stderr: (s) => process.stderr.write(`${s}\n`),
+    stdout: lineWriter(process.stdout),
+    stderr: lineWriter(process.stderr),
     stdin: process.stdin,
     env: process.env,
     setExitCode: (code) => {

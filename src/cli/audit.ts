@@ -9,12 +9,13 @@ import { getJson, KubeApiError, listAll } from '../cluster/list.js'
 import { staticContext } from '../cluster/static-context.js'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { auditInventory, type Inventory } from '../engine/audit.js'
-import { describeError, guardError } from '../errors.js'
+import { describeError, guardError, isGuardError } from '../errors.js'
 import { withTypeMeta, type KubeObject } from '../kube/object.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
 import { rawFlags, withSettings } from './options.js'
-import { count, createOutput, emptySummary, evaluated, exitCodeOf, type Result } from './output.js'
+import { createOutput } from './output/create.js'
+import { count, emptySummary, evaluated, exitCodeOf, type Result } from './output/result.js'
 
 type AuditConfig = ConfigOf<'audit'>
 
@@ -33,14 +34,15 @@ Breakages are reported as warnings: missing-endpoints (a Service whose selector 
 orphan-endpointslice (a slice whose kubernetes.io/service-name names no Service), endpoints-not-ready (a
 Service whose endpoints all have ready=false).
 
-Output as for check: text, json or github.
+Output as for check: text, json or github. A failure that stops the audit (policies that do not load, no
+cluster, an API that cannot be read) is also a JSON error object (json) or an ::error annotation (github).
 
 Exit status:
   0  no violation (warnings are shown but pass, unless --strict)
   1  an object violates a deny policy (or, with --strict, has a warning or a breakage)
   2  usage error, no cluster, or the API could not be read`
 
-export function registerAudit(program: Command, io: Io): void {
+export function registerAudit(program: Command, io: Io, version: string): void {
   withSettings(
     program
       .command('audit')
@@ -49,34 +51,39 @@ export function registerAudit(program: Command, io: Io): void {
   )
     .addHelpText('after', help)
     .action(async (opts: Record<string, unknown>) => {
-      io.setExitCode(await runAudit(parseConfig('audit', rawFlags('audit', opts), io.env), io))
+      io.setExitCode(await runAudit(parseConfig('audit', rawFlags('audit', opts), io.env), io, process.cwd(), version))
     })
 }
 
 /** Runs `audit` and returns the exit status. */
-export async function runAudit(config: AuditConfig, io: Pick<Io, 'stdout' | 'stderr'>): Promise<number> {
-  const fail = (message: string) => {
-    io.stderr(`endpoint-guard audit: ${message}`)
+export async function runAudit(config: AuditConfig, io: Pick<Io, 'stdout' | 'stderr'>, cwd: string, version: string): Promise<number> {
+  const loaded = await loadPoliciesFor('audit', config.policies, io.stderr, cwd)
+  const output = createOutput(config.output, io.stdout, { verb: 'audited', noun: 'object', version, policies: loaded.ok ? loaded.policies : undefined, cwd })
+  if (!loaded.ok) {
+    output.end(undefined, loaded.error)
     return 2
   }
-  const policies = await loadPoliciesFor('audit', config.policies, io.stderr)
-  if (policies === undefined) return 2
+  const policies = loaded.policies
+  const fail = (err: unknown) => {
+    io.stderr(`endpoint-guard audit: ${describeError(err)}`)
+    output.end(undefined, { code: isGuardError(err) ? err.code : 'EG_LIST', message: describeError(err) })
+    return 2
+  }
   let kubeConfig: KubeConfig | undefined
   try {
     const { loadKubeConfig } = await import('../cluster/kube-config.js')
     kubeConfig = loadKubeConfig(config)
   } catch (err) {
-    return fail(describeError(err))
+    return fail(err)
   }
-  if (kubeConfig === undefined) return fail('no cluster: pass --kubeconfig (or set KUBECONFIG), or run in a pod with a service account')
+  if (kubeConfig === undefined) return fail(guardError('EG_NO_CLUSTER'))
 
   let inventory: Inventory
   try {
     inventory = await listInventory(kubeConfig, config, (s) => io.stderr(`endpoint-guard audit: ${s}`))
   } catch (err) {
-    return fail(describeError(err))
+    return fail(err)
   }
-  const output = createOutput(config.output, io.stdout, { verb: 'audited', noun: 'object' })
   const summary = emptySummary(false)
   const context = staticContext([...inventory.namespaces, ...inventory.services])
   for (const audited of auditInventory(inventory, policies, context)) {

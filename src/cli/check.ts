@@ -10,17 +10,18 @@ import { staticContext } from '../cluster/static-context.js'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { admit } from '../engine/admit.js'
 import { syntheticRequest } from '../engine/synthesize.js'
-import { describeError } from '../errors.js'
-import { checkedKinds } from '../kube/kinds.js'
+import { describeError, guardError } from '../errors.js'
+import { checkedKinds, unservedApiVersion } from '../kube/kinds.js'
 import { objectName, objectNamespace, withNamespace, type KubeObject } from '../kube/object.js'
 import { manifestDocuments, mayContainContextKinds, type ManifestDocument } from '../manifest/documents.js'
-import { manifestInputs, readManifestFile, readStdin, stdinArgument, type ManifestInput } from '../manifest/inputs.js'
+import { manifestInputs, readManifestFile, readStdin, stdinArgument, stdinName, type ManifestInput } from '../manifest/inputs.js'
 import type { ClusterContext } from '../policy/context.js'
 import type { PolicySet } from '../policy/types.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
 import { rawFlags, withSettings } from './options.js'
-import { count, createOutput, emptySummary, evaluated, exitCodeOf, type Result } from './output.js'
+import { createOutput } from './output/create.js'
+import { count, emptySummary, evaluated, exitCodeOf, type Result, type RunError, type Summary } from './output/result.js'
 
 /** What the first pass collects: the cluster context of the rules. */
 const contextKinds: ReadonlySet<string> = new Set(['Namespace', 'Service'])
@@ -33,15 +34,22 @@ for documents without one); mutating policies are applied first, as the API serv
 before validating ones. Other kinds are skipped. Namespace documents in the input give namespace labels, and
 Services give the context of the rules about a slice's Service.
 
-Output: text prints one line per finding and per error, then a summary; json prints
-{"results": [...], "summary": {...}} (see the README, "Output formats"); github prints workflow annotations.
+A Service, EndpointSlice or Endpoints whose apiVersion Kubernetes does not serve (discovery.k8s.io/v1beta1
+EndpointSlice, removed in 1.25; no apiVersion at all) is an error that names the version to use.
+
+Output: text prints file:line and one line per finding and per error, then a summary; json prints
+{"results": [...], "summary": {...}}; github prints workflow annotations; junit prints JUnit XML (a
+testcase per document, a failure per denial) for CI test reports; sarif prints SARIF 2.1.0 for code
+scanning (one rule per policy, one result per finding). The README ("Output formats") has each shape.
 
 Exit status:
   0  every document passed (warnings are shown but pass, unless --strict)
   1  a document was denied (or, with --strict, warned)
-  2  usage error, or an input could not be read or parsed (the other documents are still checked)`
+  2  usage error, the policies do not load, an input could not be read or parsed, an apiVersion that
+     Kubernetes does not serve, or no input at all (unless --allow-empty); the other documents are
+     still checked`
 
-export function registerCheck(program: Command, io: Io): void {
+export function registerCheck(program: Command, io: Io, version: string): void {
   withSettings(
     program
       .command('check')
@@ -60,14 +68,35 @@ export function registerCheck(program: Command, io: Io): void {
         }
         paths = [stdinArgument]
       }
-      io.setExitCode(await runCheck(paths, config, io))
+      io.setExitCode(await runCheck(paths, config, io, process.cwd(), version))
     })
 }
 
-/** Runs `check` and returns the exit status. */
-export async function runCheck(paths: readonly string[], config: CheckConfig, io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>): Promise<number> {
-  const policies = await loadPoliciesFor('check', config.policies, io.stderr)
-  if (policies === undefined) return 2
+/** Why a run had nothing to check, in the words of its inputs. */
+function noInput(paths: readonly string[], inputs: readonly ManifestInput[]): string {
+  if (inputs.length === 0) return `${paths.join(', ')} holds no .yaml, .yml or .json file`
+  const names = inputs.map((i) => i.file)
+  const listed = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`
+  const stdinOnly = names.length === 1 && names[0] === stdinName
+  return stdinOnly ? 'stdin is empty (did the command before the pipe fail?)' : `${listed} ${names.length === 1 ? 'is' : 'are'} empty`
+}
+
+/** Runs `check` and returns the exit status; `cwd` is where SARIF paths start. */
+export async function runCheck(
+  paths: readonly string[],
+  config: CheckConfig,
+  io: Pick<Io, 'stdout' | 'stderr' | 'stdin'>,
+  cwd: string,
+  version: string,
+): Promise<number> {
+  const loaded = await loadPoliciesFor('check', config.policies, io.stderr, cwd)
+  const outputFor = (policies: PolicySet | undefined) =>
+    createOutput(config.output, io.stdout, { verb: 'checked', noun: 'document', version, policies, cwd })
+  if (!loaded.ok) {
+    outputFor(undefined).end(undefined, loaded.error)
+    return 2
+  }
+  const policies = loaded.policies
   // stdin can be read once; both passes use this text.
   let stdinText: Promise<string> | undefined
   const textOf = (input: { file: string; stdin?: true }): Promise<string> => {
@@ -95,7 +124,7 @@ export async function runCheck(paths: readonly string[], config: CheckConfig, io
   contextObjects.length = 0
 
   // Pass 2: evaluate and print, one document at a time.
-  const output = createOutput(config.output, io.stdout, { verb: 'checked', noun: 'document' })
+  const output = outputFor(policies)
   const summary = emptySummary(true)
   const emit = (result: Result) => {
     count(summary, result)
@@ -109,8 +138,17 @@ export async function runCheck(paths: readonly string[], config: CheckConfig, io
     }
     for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, config.defaultNamespace))
   }
-  output.end(summary)
-  return exitCodeOf(summary, config.strict)
+  const error = config.allowEmpty ? undefined : emptyRun(summary, unique, inputs)
+  if (error !== undefined) io.stderr(`endpoint-guard check: ${error.message}`)
+  output.end(summary, error)
+  return error === undefined ? exitCodeOf(summary, config.strict) : 2
+}
+
+/** No document at all (only empty files or stdin, or no file): a broken pipeline upstream, not a pass. */
+function emptyRun(summary: Summary, paths: readonly string[], inputs: readonly ManifestInput[]): RunError | undefined {
+  if (summary.total !== summary.empty) return undefined
+  const error = guardError('EG_NO_INPUT', noInput(paths, inputs))
+  return { code: error.code, message: error.message }
 }
 
 type Read = { file: string; text: string; error?: undefined } | { file: string; text?: undefined; error: string }
@@ -147,6 +185,7 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   const kind = object['kind']
   if (typeof kind !== 'string' || kind === '') return { ...where, status: 'error', error: 'not a Kubernetes object: it has no kind' }
   const result: Result = { ...where, kind }
+  const unserved = unservedApiVersion(kind, object['apiVersion'])
   // Skipped kinds may be cluster-scoped (Namespace, ClusterRole): show a namespace only when they carry one.
   const ownNamespace = objectNamespace(object)
   if (checkedKinds.has(kind)) result.namespace = ownNamespace ?? namespace
@@ -154,6 +193,8 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   const name = objectName(object)
   if (name !== undefined) result.name = name
   if (!checkedKinds.has(kind)) return { ...result, status: 'skipped' }
+  // The API server would refuse it, so no verdict on it could be trusted: an error naming the version to use.
+  if (unserved !== undefined) return { ...result, status: 'error', error: unserved }
 
   const admission = admit(syntheticRequest(object, { namespace }), policies, context)
   const outcome = evaluated('validation' in admission ? admission.validation : admission)

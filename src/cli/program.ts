@@ -15,8 +15,8 @@ export function buildProgram(io: Io, version: string): Command {
     .configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
   registerServe(program, io)
   registerReview(program, io)
-  registerCheck(program, io)
+  registerCheck(program, io, version)
   registerTest(program, io)
-  registerAudit(program, io)
+  registerAudit(program, io, version)
   return program
 }

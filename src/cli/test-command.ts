@@ -3,7 +3,6 @@
  * authors write as data, prints one line per case, and names the loaded policies that no case tests.
  * The runner and the suite format live in src/policy-test; this is the command around them.
  */
-import path from 'node:path'
 import type { Command } from 'commander'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { describeError } from '../errors.js'
@@ -12,6 +11,7 @@ import { runSuite } from '../policy-test/run.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
 import { rawFlags, withSettings } from './options.js'
+import { shownPath } from './shown-path.js'
 
 const help = `
 Each suite file (.yaml, .yml or .json, anywhere under DIR) names one policy and lists cases: an object (or
@@ -44,8 +44,9 @@ export function registerTest(program: Command, io: Io): void {
 
 /** Runs every suite under `dir` and returns the exit status; paths are shown relative to `cwd`. */
 export async function runTests(dir: string, config: ConfigOf<'test'>, cwd: string, io: Pick<Io, 'stdout' | 'stderr'>): Promise<number> {
-  const policies = await loadPoliciesFor('test', config.policies, io.stderr)
-  if (policies === undefined) return 2
+  const loaded = await loadPoliciesFor('test', config.policies, io.stderr, cwd)
+  if (!loaded.ok) return 2
+  const policies = loaded.policies
   let suites: Awaited<ReturnType<typeof loadSuites>>
   try {
     suites = await loadSuites(dir)
@@ -57,10 +58,7 @@ export async function runTests(dir: string, config: ConfigOf<'test'>, cwd: strin
     io.stderr(`endpoint-guard test: no test suites (.yaml, .yml, .json files) under ${dir}`)
     return 2
   }
-  const shown = (file: string) => {
-    const relative = path.relative(cwd, file)
-    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
-  }
+  const shown = (file: string) => shownPath(file, cwd)
   let passed = 0
   let failed = 0
   let invalidSuites = 0

@@ -8,6 +8,7 @@ import { validate } from '../engine/validate.js'
 import type { Operation, UserInfo } from '../kube/admission.js'
 import type { KubeObject } from '../kube/object.js'
 import { policySet } from '../policy/policy-set.js'
+import { didYouMean } from '../policy/suggest.js'
 import type { PolicySet } from '../policy/types.js'
 
 export interface PolicyTestCase {
@@ -45,7 +46,9 @@ export interface CaseResult {
 export function runSuite(suite: PolicyTestSuite, policies: PolicySet): CaseResult[] {
   const policy = policies.policies.find((p) => p.id === suite.policy)
   if (policy === undefined) {
-    return [{ policy: suite.policy, description: '(suite)', passed: false, problems: [`no policy with id "${suite.policy}" is loaded`] }]
+    // Every case fails: a suite for a policy that is not loaded tests nothing, and its cases count as failed.
+    const problem = `no policy with id "${suite.policy}" is loaded${didYouMean(suite.policy, policies.policies.map((p) => p.id))}`
+    return suite.cases.map((c) => ({ policy: suite.policy, description: c.description, passed: false, problems: [problem] }))
   }
   const only = policySet([policy], policies.source)
   const context = staticContext(suite.context ?? [])

@@ -1,10 +1,13 @@
-import type { ErrorObject, ValidateFunction } from 'ajv'
+import { MissingRefError, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Ajv2020 } from 'ajv/dist/2020.js'
 import { describeError, GuardError } from '../errors.js'
 import { createAjv } from './ajv.js'
 import { KeywordValueError } from './keywords/keyword-error.js'
+import { dataReferenceTitle, schemaNodeTitle } from './meta-schema.js'
 import { policySet } from './policy-set.js'
+import { didYouMean } from './suggest.js'
 import type { CompiledPolicy, PolicyDocument, PolicySet, Replacement } from './types.js'
+import { vocabulary } from './vocabulary.js'
 
 export interface PolicySource {
   /** shown in errors: the file the policy came from */
@@ -21,10 +24,13 @@ export interface PolicySource {
 export class PolicyLoadError extends GuardError {
   readonly file: string
   readonly pointer: string
+  /** what is wrong there, without the file and pointer */
+  readonly problem: string
   constructor(file: string, pointer: string, problem: string) {
     super('EG_POLICY_INVALID', file, pointer === '' ? '/' : pointer, problem)
     this.file = file
     this.pointer = pointer
+    this.problem = problem
   }
 }
 
@@ -45,16 +51,63 @@ function parseJson(source: PolicySource): unknown {
   }
 }
 
+const escapeSegment = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1')
+
+/** The keywords of an Ajv error's meta-schema node, with `verbose`: the names a misspelt one may have meant. */
+function namesAt(err: ErrorObject): string[] {
+  const properties = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties
+  return Object.keys(properties ?? {})
+}
+
+/** Where an error points: an unknown or refused name is pointed at itself, not at the object holding it. */
+function pointerOf(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>
+  if (err.keyword === 'additionalProperties') return `${err.instancePath}/${escapeSegment(String(p.additionalProperty))}`
+  if (err.propertyName !== undefined) return `${err.instancePath}/${escapeSegment(err.propertyName)}`
+  return err.instancePath
+}
+
+// Errors that only say that a branch or a subschema failed: the errors inside them say what.
+const branchKeywords = new Set(['anyOf', 'oneOf', 'propertyNames', 'if'])
+
+function enumMessage(err: ErrorObject, pointer: string): string {
+  const allowed = (err.params as { allowedValues: unknown[] }).allowedValues
+  const list = allowed.map((v) => JSON.stringify(v)).join(', ')
+  const suggestion = typeof err.data === 'string' ? didYouMean(err.data, allowed.filter((v) => typeof v === 'string')) : ''
+  if (pointer.startsWith('/schema/') && pointer.endsWith('/format')) return `unknown format ${JSON.stringify(err.data)}${suggestion}; the formats are ${list}`
+  return `must be one of ${list}${suggestion}`
+}
+
+/** A `message` object's key that is no keyword, or one whose failures are reported by the keywords inside it. */
+function messageKeyProblem(name: string, allowed: readonly unknown[]): string {
+  if (name in vocabulary) return `message key "${name}" is not allowed: ${name} reports no failure of its own (the keywords under it do)`
+  return `message key "${name}" is not a keyword${didYouMean(name, allowed.filter((v) => typeof v === 'string'))}`
+}
+
+/**
+ * The one problem to report from the meta-schema's errors: the deepest, where an unknown name counts as deeper
+ * than the object holding it, and errors of the `$data` alternative (the value "could also have been a
+ * reference") are left out.
+ */
 function metaProblem(errors: readonly ErrorObject[]): { pointer: string; message: string } {
-  // The deepest error is the most specific one; the ones above it only repeat that a branch failed.
-  const sorted = [...errors].sort((a, b) => b.instancePath.split('/').length - a.instancePath.split('/').length)
-  const first = sorted[0]
+  const titleOf = (e: ErrorObject) => (e.parentSchema as { title?: unknown } | undefined)?.title
+  const candidates = errors.filter((e) => !branchKeywords.has(e.keyword) && titleOf(e) !== dataReferenceTitle)
+  const depth = (e: ErrorObject) => pointerOf(e).split('/').length
+  const first = [...(candidates.length > 0 ? candidates : errors)].sort((a, b) => depth(b) - depth(a))[0]
   if (first === undefined) return { pointer: '', message: 'invalid policy' }
+  const pointer = pointerOf(first)
   const p = first.params as Record<string, unknown>
   let message = first.message ?? 'invalid'
-  if (first.keyword === 'additionalProperties') message = `unknown property "${String(p.additionalProperty)}"`
-  if (first.keyword === 'enum') message = `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-  return { pointer: first.instancePath, message }
+  if (first.keyword === 'additionalProperties') {
+    const name = String(p.additionalProperty)
+    const what = titleOf(first) === schemaNodeTitle ? 'keyword' : 'property'
+    message = `unknown ${what} "${name}"${didYouMean(name, namesAt(first))}`
+  } else if (first.keyword === 'enum' && first.propertyName !== undefined && first.instancePath.endsWith('/message')) {
+    message = messageKeyProblem(first.propertyName, p.allowedValues as unknown[])
+  } else if (first.keyword === 'enum') {
+    message = enumMessage(first, pointer)
+  }
+  return { pointer, message }
 }
 
 /**
@@ -64,7 +117,7 @@ function metaProblem(errors: readonly ErrorObject[]): { pointer: string; message
 function findKey(node: unknown, key: string, value?: unknown, path = ''): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined
   for (const [k, v] of Object.entries(node)) {
-    const here = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`
+    const here = `${path}/${escapeSegment(k)}`
     if (k === key && (value === undefined || v === value)) return here
     const deeper = findKey(v, key, value, here)
     if (deeper !== undefined) return deeper
@@ -72,14 +125,34 @@ function findKey(node: unknown, key: string, value?: unknown, path = ''): string
   return undefined
 }
 
-function compileProblem(err: unknown, schema: unknown): { pointer: string; message: string } {
+/**
+ * A `$ref` that resolves to nothing, in the words of policies: which policy it names and that it is not loaded,
+ * or what the policy it names lacks. Ajv's own text ("can't resolve reference ... from id ...") names URIs that
+ * the policy author never wrote.
+ */
+function refProblem(err: InstanceType<typeof MissingRefError>, loadedIds: ReadonlySet<string>, ownId: string): string {
+  const written = /can't resolve reference (\S+)/.exec(err.message)?.[1] ?? err.missingRef
+  const shown = `$ref ${JSON.stringify(written)}`
+  if (!err.missingSchema.startsWith(policyBaseUri)) {
+    return `${shown}: not a loaded policy; a $ref names another policy by id ("<policy-id>#/$defs/name") or this schema's own definitions ("#/$defs/name"), and nothing is fetched`
+  }
+  const id = err.missingSchema.slice(policyBaseUri.length)
+  const fragment = err.missingRef.includes('#') ? err.missingRef.slice(err.missingRef.indexOf('#') + 1) : ''
+  const target = id === ownId ? 'this policy\'s schema' : `policy "${id}"`
+  if (!loadedIds.has(id)) return `${shown}: no policy "${id}" is loaded${didYouMean(id, loadedIds)}`
+  if (fragment.startsWith('/')) return `${shown}: ${target} has nothing at ${fragment}`
+  return `${shown}: ${target} has no anchor "${fragment}"`
+}
+
+function compileProblem(err: unknown, schema: unknown, loadedIds: ReadonlySet<string>, ownId: string): { pointer: string; message: string } {
   if (err instanceof KeywordValueError) return { pointer: `/schema${err.schemaPath.replace(/^#/, '')}`, message: err.problem }
-  const message = describeError(err)
+  let message = describeError(err)
   // Ajv names the schema node for bad keyword values and unknown formats: point at the keyword inside that node.
   const atNode = /(?:keyword "([^"]+)" value is invalid|unknown (format)) .*at path "#(\/[^"]*)?"/s.exec(message)
   if (atNode !== null) return { pointer: `/schema${atNode[3] ?? ''}/${atNode[1] ?? atNode[2] ?? ''}`, message }
   const unknownKeyword = /unknown keyword: "([^"]+)"/.exec(message)
   const ref = /can't resolve reference (\S+)/.exec(message)
+  if (err instanceof MissingRefError) message = refProblem(err, loadedIds, ownId)
   const key = unknownKeyword?.[1] ?? (ref === null ? undefined : '$ref')
   const found = key === undefined ? undefined : (findKey(schema, key, ref?.[1]) ?? findKey(schema, key))
   return { pointer: found === undefined ? '/schema' : `/schema${found}`, message }
@@ -115,6 +188,7 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
     byId.set(doc.id, { source, doc })
   }
   const docs = [...byId.values()]
+  const loadedIds: ReadonlySet<string> = new Set(byId.keys())
 
   // Every schema is registered before any is compiled, so policies can $ref each other's $defs by id.
   for (const ajv of [validating, mutating]) {
@@ -122,7 +196,7 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
       try {
         ajv.addSchema({ $id: `${policyBaseUri}${doc.id}`, ...doc.schema })
       } catch (err) {
-        const { pointer, message } = compileProblem(err, doc.schema)
+        const { pointer, message } = compileProblem(err, doc.schema, loadedIds, doc.id)
         throw new PolicyLoadError(source.file, pointer, message)
       }
     }
@@ -135,7 +209,7 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
     try {
       validate = ajv.getSchema(id)
     } catch (err) {
-      const { pointer, message } = compileProblem(err, doc.schema)
+      const { pointer, message } = compileProblem(err, doc.schema, loadedIds, doc.id)
       throw new PolicyLoadError(source.file, pointer, message)
     }
     // addSchema above registered every id; a schema whose own $id differs is registered under that one.

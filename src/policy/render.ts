@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv'
 import { formatReasons } from './formats.js'
 import type { KeywordErrorParams } from './keywords/keyword-error.js'
 import type { FindingType, Violation } from './types.js'
+import { reasonTypeOf } from './vocabulary.js'
 
 // Long values are cut: messages must stay readable and warnings short (the API server truncates them).
 const maxValueLength = 80
@@ -44,34 +45,40 @@ function authoredMessage(err: ErrorObject): string | undefined {
 
 const quoteList = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ')
 
-function builtinReason(err: ErrorObject): { type: FindingType; detail: string } {
+/** endpoint-guard's own words for a failed standard keyword; the reason type comes from the vocabulary table. */
+function builtinDetail(err: ErrorObject): string {
   const p = err.params as Record<string, unknown>
   switch (err.keyword) {
     case 'required':
-      return { type: 'Required value', detail: 'must be set' }
+      return 'must be set'
     case 'enum':
-      return { type: 'Unsupported value', detail: `supported values: ${quoteList(p.allowedValues as unknown[])}` }
+      return `supported values: ${quoteList(p.allowedValues as unknown[])}`
     case 'const':
-      return { type: 'Unsupported value', detail: `must be ${JSON.stringify(p.allowedValue)}` }
+      return `must be ${JSON.stringify(p.allowedValue)}`
     case 'not':
-      return { type: 'Forbidden', detail: 'is not allowed here' }
+      return 'is not allowed here'
     case 'additionalProperties':
     case 'unevaluatedProperties':
-      return { type: 'Forbidden', detail: 'is not an allowed field' }
+      return 'is not an allowed field'
     case 'maxItems':
+      return `must have at most ${String(p.limit)} items`
     case 'maxProperties':
-      return { type: 'Too many', detail: `must have at most ${String(p.limit)} items` }
+      return `must have at most ${String(p.limit)} properties`
     case 'minimum':
-      return { type: 'Invalid value', detail: `must be at least ${String(p.limit)}` }
+      return `must be at least ${String(p.limit)}`
     case 'maximum':
-      return { type: 'Invalid value', detail: `must be at most ${String(p.limit)}` }
+      return `must be at most ${String(p.limit)}`
     case 'format':
-      return { type: 'Invalid value', detail: formatReasons[String(p.format)] ?? `must be a valid ${String(p.format)}` }
+      return formatReasons[String(p.format)] ?? `must be a valid ${String(p.format)}`
     case 'type':
-      return { type: 'Invalid value', detail: `must be of type ${String(p.type)}` }
+      return `must be of type ${String(p.type)}`
     default:
-      return { type: 'Invalid value', detail: err.message ?? `fails ${err.keyword}` }
+      return err.message ?? `fails ${err.keyword}`
   }
+}
+
+function builtinReason(err: ErrorObject): { type: FindingType; detail: string } {
+  return { type: reasonTypeOf(err.keyword) ?? 'Invalid value', detail: builtinDetail(err) }
 }
 
 // Wrappers whose failure is fully explained by the errors beneath them, or that only repeat them.

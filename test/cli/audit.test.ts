@@ -72,7 +72,7 @@ t.test('no cluster, an unreachable or refusing API, and bad flags exit 2', async
   const none = await runCli(['audit'])
   t.equal(none.code, 2)
   t.match(none.stderr, /no cluster: pass --kubeconfig/)
-  t.equal(none.stdout, '')
+  t.equal(none.stdout, '', 'text: the error is on stderr only')
 
   const wrongToken = await writeKubeconfig({ url: api.url, ca: api.ca, token: 'wrong' }, t)
   const refused = await runCli(['audit', '--kubeconfig', wrongToken])
@@ -87,6 +87,30 @@ t.test('no cluster, an unreachable or refusing API, and bad flags exit 2', async
   const chunk = await runCli(['audit', '--kubeconfig', kubeconfig, '--chunk-size', '0'])
   t.equal(chunk.code, 2)
   t.match(chunk.stderr, /--chunk-size must be a positive whole number, got "0"/)
+})
+
+t.test('layered --policies: the replacement is said on stderr and its rule applies', async (t) => {
+  const layered = ['--policies', 'bundled', '--policies', 'test/fixtures/cli/policies-layered']
+  const run = await runCli(['audit', '--kubeconfig', kubeconfig, '-o', 'json', ...layered])
+  t.equal(
+    run.stderr,
+    'endpoint-guard audit: policy service-external-ips of schemas/policies/service-external-ips.json is replaced by test/fixtures/cli/policies-layered/service-external-ips.json\n',
+  )
+  const findings = (JSON.parse(run.stdout) as { results: Array<{ findings: Array<{ policy: string }> }> }).results.flatMap((r) => r.findings)
+  t.ok(findings.some((f) => f.policy === 'service-team-label'), 'the added policy applies')
+})
+
+t.test('a failure that stops the audit is in the json and github output too', async (t) => {
+  const json = await runCli(['audit', '-o', 'json'])
+  t.equal(json.code, 2)
+  t.same(JSON.parse(json.stdout), {
+    results: [],
+    error: { code: 'EG_NO_CLUSTER', message: 'no cluster: pass --kubeconfig (or set KUBECONFIG), or run in a pod with a service account' },
+  })
+  const policies = await runCli(['audit', '-o', 'github', '--kubeconfig', kubeconfig, '--policies', 'test/fixtures/cli/policies-broken'])
+  t.equal(policies.code, 2)
+  t.match(policies.stdout, /^::error file=test\/fixtures\/cli\/policies-broken\/bad-ref\.json,title=endpoint-guard::test\/fixtures\/cli\/policies-broken\/bad-ref\.json: \/schema\/.*no policy "no-such-policy" is loaded\n$/)
+  t.match(policies.stderr, /^endpoint-guard audit: test\/fixtures\/cli\/policies-broken\/bad-ref\.json: /)
 })
 
 t.test('$KUBECONFIG is used when --kubeconfig is not given', async (t) => {

@@ -1,43 +1,63 @@
-// `endpoint-guard review FILE --namespaces CTX` through the real binary: each attack of issue 9 gets the answer the
-// webhook gives (the golden answer of its recorded review), with the exit status that says so.
+// `endpoint-guard review` and the program itself, through the real binary: layered policies, a manifest given
+// where an AdmissionReview is expected, --help, --version.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { readJson, repoRoot } from '../support/fixtures.js'
+import { repoRoot } from '../support/fixtures.js'
 import { ensureBuilt, runCli } from './support/cli.js'
 
 t.before(ensureBuilt)
-t.setTimeout(300_000)
+t.setTimeout(600_000)
 
-const reviews = 'test/fixtures/reviews'
-const context = `${reviews}/context.yaml`
+const allowedIp = 'test/fixtures/reviews/gatekeeper-externalip-allowed-ip.review.json'
+const layered = ['--policies', 'bundled', '--policies', 'test/fixtures/cli/policies-layered']
 
-const cases: Array<{ name: string; allowed: boolean }> = [
-  { name: 'hole1-controller-slice-update-by-user', allowed: false },
-  { name: 'hole1-controller-slice-update-by-controller', allowed: true },
-  { name: 'hole3-kubernetes-endpoints-by-user', allowed: false },
-  { name: 'hole4-slice-to-node-address', allowed: false },
-  { name: 'hole4-slice-to-external-db', allowed: true },
-  { name: 'hole5-external-name-cluster-service', allowed: false },
-  { name: 'hole6-load-balancer-requested-ips', allowed: false },
-  { name: 'hole7-namespace-opt-out-by-user', allowed: false },
-  { name: 'hole7-namespace-other-label-by-user', allowed: true },
-  { name: 'hole8-service-adopts-planted-slice', allowed: false },
-  { name: 'hole9-endpoints-ipv4-mapped', allowed: false },
-  { name: 'hole10-legacy-conflict-4th-replaced', allowed: false },
-]
+t.test('layered --policies: a later directory replaces a bundled policy of the same id, and says so', async (t) => {
+  const bundled = await runCli(['review', allowedIp])
+  t.equal(bundled.code, 1, 'the bundled service-external-ips allows no external IP')
+  const run = await runCli(['review', allowedIp, ...layered])
+  t.equal(run.code, 0, 'the layer allows 203.0.113.0/24')
+  const review = JSON.parse(run.stdout) as { response: { allowed: boolean; warnings?: string[] } }
+  t.equal(review.response.allowed, true)
+  t.same(review.response.warnings, ['service-team-label: metadata.labels: Required value: must have labels, among them the owning team'], 'and adds its own policy')
+  t.equal(
+    run.stderr,
+    'endpoint-guard review: policy service-external-ips of schemas/policies/service-external-ips.json is replaced by test/fixtures/cli/policies-layered/service-external-ips.json\n',
+  )
+})
 
-for (const c of cases) {
-  t.test(`review ${c.name} --namespaces context.yaml: ${c.allowed ? 'allowed' : 'denied'}`, async (t) => {
-    const run = await runCli(['review', `${reviews}/${c.name}.review.json`, '--namespaces', context])
-    t.equal(run.stderr, '', 'nothing on stderr')
-    t.equal(run.code, c.allowed ? 0 : 1, 'exit status')
-    const answer = JSON.parse(run.stdout) as { response: { allowed: boolean } }
-    t.equal(answer.response.allowed, c.allowed)
-    t.same(answer, readJson(path.join(repoRoot, reviews, `${c.name}.expected.json`)), 'the answer the webhook gives')
-  })
-}
+t.test('a manifest given to review: the 4xx body, and a pointer to check', async (t) => {
+  const yaml = await runCli(['review', 'test/fixtures/cli/manifests/mixed/slices/loopback.yaml'])
+  t.equal(yaml.code, 2)
+  t.match(JSON.parse(yaml.stdout), { statusCode: 400, code: 'EG_BODY_NOT_JSON' })
+  t.equal(
+    yaml.stderr,
+    'endpoint-guard review: test/fixtures/cli/manifests/mixed/slices/loopback.yaml is an EndpointSlice manifest, not an AdmissionReview; to evaluate manifests use: endpoint-guard check test/fixtures/cli/manifests/mixed/slices/loopback.yaml\n',
+  )
+  const json = await runCli(['review', '-'], { stdin: readFileSync(path.join(repoRoot, 'test/fixtures/cli/manifests/valid/db.json'), 'utf8') })
+  t.equal(json.code, 2)
+  t.match(JSON.parse(json.stdout), { code: 'EG_NOT_ADMISSION_REVIEW' })
+  t.match(json.stderr, /^endpoint-guard review: stdin is an? \w+ manifest, not an AdmissionReview; to evaluate manifests use: endpoint-guard check -\n$/)
+  const garbage = await runCli(['review', '-'], { stdin: 'not json, not a manifest' })
+  t.equal(garbage.code, 2)
+  t.equal(garbage.stderr, '', 'no hint when the input is no manifest either')
+})
 
-t.test('without the context, the rules that need it stay silent', async (t) => {
-  const run = await runCli(['review', `${reviews}/hole8-service-adopts-planted-slice.review.json`])
-  t.equal(run.code, 0, 'no planted slice is known, so the Service is allowed')
+t.test('review --help lists the exit statuses', async (t) => {
+  const run = await runCli(['review', '--help'])
+  t.equal(run.code, 0)
+  t.match(run.stdout, /Exit status:\n {2}0 {2}the request is allowed/)
+  t.match(run.stdout, /\n {2}1 {2}the request is denied, or a policy failed on it\n/)
+  t.match(run.stdout, /\n {2}2 {2}usage error/)
+  t.match(run.stdout, /use endpoint-guard check/)
+})
+
+t.test('--version prints the package version', async (t) => {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-V']) {
+    const run = await runCli([flag])
+    t.equal(run.stdout, `${version}\n`, flag)
+    t.equal(run.code, 0)
+    t.equal(run.stderr, '')
+  }
 })

@@ -14,11 +14,18 @@ t.setTimeout(600_000)
 
 const policies = ['--policies', 'test/fixtures/cli/policies']
 
-t.test('passing and failing cases, an invalid suite, an unknown policy, an untested policy', async (t) => {
+t.test('passing and failing cases, invalid suites, an unknown policy, an untested policy', async (t) => {
   const run = await runCli(['test', 'test/fixtures/cli/policy-tests', ...policies])
   t.equal(run.stdout, golden('test-failing.txt', run.stdout))
   t.equal(run.code, 1)
   t.equal(run.stderr, '')
+  const lines = run.stdout.split('\n')
+  // The suite of an unknown policy: each of its two cases is a failed case, not one "(suite)" case.
+  t.equal(lines.filter((l) => l.startsWith('FAIL test/fixtures/cli/policy-tests/unknown-policy.yaml: no-such-policy: ')).length, 2)
+  t.ok(lines.includes('9 cases in 3 suites: 4 passed, 5 failed, 2 invalid suites'), 'the counts add up')
+  // Format errors name the line and what is allowed there.
+  t.ok(lines.includes('     - line 7: /cases/0/expect/outcome: must be one of allowed, denied, warned, audited, patched, not "deny"'))
+  t.ok(lines.includes('     - line 10: /cases/1/expect/mesages: unknown field "mesages" (did you mean "messages"?); the fields are outcome, messages, patch'))
 })
 
 t.test('all cases pass: exit 0, untested policies listed; --require-all makes them fail', async (t) => {
@@ -68,6 +75,19 @@ t.test('the bundled policies pass their own suites, every case is listed, and ea
   const tested = new Set(suites.flatMap((s) => ('suite' in s ? [s.suite.policy] : [])))
   const untested = bundled.policies.map((p) => p.id).filter((id) => !tested.has(id))
   t.equal(lines.at(-1), untested.length === 0 ? 'every loaded policy has test cases' : `policies without test cases (${untested.length}): ${untested.join(', ')}`)
+})
+
+t.test('layered --policies: the bundled set and a team\'s directory, a replacement said on stderr', async (t) => {
+  const run = await runCli(['test', 'test/fixtures/cli/policy-tests-layered', '--policies', 'bundled', '--policies', 'test/fixtures/cli/policies-layered'])
+  t.equal(run.code, 0)
+  t.match(run.stdout, /^ok {3}test\/fixtures\/cli\/policy-tests-layered\/service-team-label\.yaml: service-team-label: a Service without one is warned$/m)
+  t.match(run.stdout, /^2 cases in 1 suite: 2 passed, 0 failed$/m)
+  t.equal(
+    run.stderr,
+    'endpoint-guard test: policy service-external-ips of schemas/policies/service-external-ips.json is replaced by test/fixtures/cli/policies-layered/service-external-ips.json\n',
+  )
+  const alone = await runCli(['test', 'test/fixtures/cli/policy-tests-layered', '--policies', 'test/fixtures/cli/policies-layered'])
+  t.match(alone.stdout, /policies without test cases \(1\): service-external-ips$/m, 'without "bundled", only the named directory')
 })
 
 t.test('--help', async (t) => {

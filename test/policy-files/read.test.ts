@@ -58,11 +58,11 @@ const bad: BadDirectory[] = [
     says: ['not valid JSON', '(line 3)'],
   },
   {
-    name: 'an unknown top-level property',
+    name: 'an unknown top-level property, pointed at itself, with the name it may have meant',
     files: { 'external-ips.json': json(policy({ matches: { kinds: ['Service'] } })) },
     file: 'external-ips.json',
-    pointer: '/',
-    says: ['unknown property "matches"'],
+    pointer: '/matches',
+    says: ['unknown property "matches" (did you mean "match"?)'],
   },
   {
     name: 'a missing required property',
@@ -93,11 +93,39 @@ const bad: BadDirectory[] = [
     says: ['must be one of "Service", "EndpointSlice", "Endpoints"'],
   },
   {
-    name: 'an unknown keyword deep in the schema (a typo)',
+    name: 'an unknown keyword deep in the schema (a typo of a custom keyword)',
     files: { 'external-ips.json': json(policy({ schema: withItems({ type: 'string', ipAdress: 'any' }) })) },
     file: 'external-ips.json',
     pointer: '/schema/properties/spec/properties/externalIPs/items/ipAdress',
-    says: ['unknown keyword: "ipAdress"'],
+    says: ['unknown keyword "ipAdress" (did you mean "ipAddress"?)'],
+  },
+  {
+    name: 'a misspelt standard keyword (requried)',
+    files: { 'external-ips.json': json(policy({ schema: { type: 'object', properties: { metadata: { type: 'object', requried: ['name'] } } } })) },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/metadata/requried',
+    says: ['unknown keyword "requried" (did you mean "required"?)'],
+  },
+  {
+    name: 'a message keyed by a keyword that does not exist (once silently ignored)',
+    files: { 'external-ips.json': json(policy({ schema: withItems({ type: 'string', ipInCidrs: [], message: { ipInCidr: 'never shown' } }) })) },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/spec/properties/externalIPs/items/message/ipInCidr',
+    says: ['message key "ipInCidr" is not a keyword (did you mean "ipInCidrs"?)'],
+  },
+  {
+    name: 'a message keyed by a keyword that reports no failure of its own',
+    files: { 'external-ips.json': json(policy({ schema: withItems({ if: { type: 'string' }, then: { ipAddress: 'any' }, message: { then: 'never shown' } }) })) },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/spec/properties/externalIPs/items/message/then',
+    says: ['message key "then" is not allowed: then reports no failure of its own'],
+  },
+  {
+    name: 'a keyword value of the wrong shape',
+    files: { 'external-ips.json': json(policy({ schema: withItems({ type: 'string', ipInCidrs: '203.0.113.0/24' }) })) },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/spec/properties/externalIPs/items/ipInCidrs',
+    says: ['must be array'],
   },
   {
     name: 'a bad CIDR in ipInCidrs',
@@ -117,15 +145,15 @@ const bad: BadDirectory[] = [
     name: 'an unknown special range in ipNotSpecial',
     files: { 'external-ips.json': json(policy({ schema: withItems({ type: 'string', ipNotSpecial: ['private'] }) })) },
     file: 'external-ips.json',
-    pointer: '/schema/properties/spec/properties/externalIPs/items/ipNotSpecial',
-    says: ['keyword "ipNotSpecial" value is invalid'],
+    pointer: '/schema/properties/spec/properties/externalIPs/items/ipNotSpecial/0',
+    says: ['must be one of "unspecified", "loopback", "linkLocal", "multicast", "broadcast"'],
   },
   {
     name: 'an unknown format',
     files: { 'external-ips.json': json(policy({ schema: withItems({ type: 'string', format: 'dns-label' }) })) },
     file: 'external-ips.json',
     pointer: '/schema/properties/spec/properties/externalIPs/items/format',
-    says: ['unknown format "dns-label"'],
+    says: ['unknown format "dns-label"', '"dns1123-label"'],
   },
   {
     name: 'a $ref to a policy that does not exist',
@@ -140,7 +168,26 @@ const bad: BadDirectory[] = [
     },
     file: 'external-ips.json',
     pointer: '/schema/properties/spec/properties/externalIPs/items/allOf/0/$ref',
-    says: ["can't resolve reference no-such-policy#/$defs/address"],
+    says: ['$ref "no-such-policy#/$defs/address": no policy "no-such-policy" is loaded'],
+  },
+  {
+    name: 'a $ref to a definition a loaded policy does not have',
+    files: {
+      'external-ips.json': json(policy({ schema: withItems({ $ref: 'endpointslice-addresses#/$defs/adress' }) })),
+      'endpointslice-addresses.json': json(
+        policy({ id: 'endpointslice-addresses', match: { kinds: ['EndpointSlice'] }, schema: { $defs: { address: { type: 'string' } } } }),
+      ),
+    },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/spec/properties/externalIPs/items/$ref',
+    says: ['$ref "endpointslice-addresses#/$defs/adress": policy "endpointslice-addresses" has nothing at /$defs/adress'],
+  },
+  {
+    name: 'a $ref to a URL: nothing is fetched',
+    files: { 'external-ips.json': json(policy({ schema: withItems({ $ref: 'https://example.com/address.json' }) })) },
+    file: 'external-ips.json',
+    pointer: '/schema/properties/spec/properties/externalIPs/items/$ref',
+    says: ['$ref "https://example.com/address.json": not a loaded policy', 'nothing is fetched'],
   },
   {
     name: 'duplicate ids',
@@ -207,16 +254,18 @@ t.test('a valid cross-policy $ref works: one policy uses another policy\'s $defs
   t.ok(Object.isFrozen(set) && Object.isFrozen(set.policies), 'the policy set is frozen')
 })
 
-t.test('the meta-schema accepts every bundled policy, and every bundled policy loads', async (t) => {
+t.test('the meta-schema accepts every bundled policy and the chart\'s copies, and every bundled policy loads', async (t) => {
   const meta = await readMetaSchema()
   const check = createAjv().compile(meta)
   const files = readdirSync(bundledPaths.policies).filter((name) => name.endsWith('.json')).sort()
   t.ok(files.length >= 16, 'the bundled policies are found')
-  for (const name of files) {
-    const doc = JSON.parse(readFileSync(path.join(bundledPaths.policies, name), 'utf8')) as { id?: unknown; $schema?: unknown }
-    t.ok(check(doc), `${name} is a valid policy`, { errors: check.errors })
-    t.equal(doc.id, name.replace(/\.json$/, ''), `${name}: the file is named after the policy id`)
-    t.equal(doc.$schema, '../policy.schema.json', `${name}: points editors at the meta-schema`)
+  const chartDir = path.join(bundledPaths.packageRoot, 'charts/endpoint-guard/policies')
+  for (const [dir, name] of [...files.map((f) => [bundledPaths.policies, f]), ...readdirSync(chartDir).map((f) => [chartDir, f])] as Array<[string, string]>) {
+    const doc = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as { id?: unknown; $schema?: unknown }
+    const shown = path.relative(bundledPaths.packageRoot, path.join(dir, name))
+    t.ok(check(doc), `${shown} is a valid policy`, { errors: check.errors })
+    t.equal(doc.id, name.replace(/\.json$/, ''), `${shown}: the file is named after the policy id`)
+    if (dir === bundledPaths.policies) t.equal(doc.$schema, '../policy.schema.json', `${shown}: points editors at the meta-schema`)
   }
   const set = await loadPolicies()
   t.same(set.policies.map((p) => p.id).sort(), files.map((f) => f.replace(/\.json$/, '')).sort(), 'every bundled file is loaded')

@@ -39,6 +39,8 @@ function laxIpv4(name: string): string | undefined {
  */
 export const hostnameNotInternal = stringCheckKeyword({
   keyword: 'hostnameNotInternal',
+  description:
+    'The string is a host name that leads outside the cluster and the node: not an IP address in any form a resolver reads, not localhost, not one of forbiddenNames (cloud metadata services), not *.svc or under clusterDomain unless under one of allowedSuffixes. Case and one trailing dot are ignored. A failure is an Invalid value.',
   schemaType: 'object',
   metaSchema: {
     type: 'object',

@@ -12,6 +12,8 @@ import { stringCheckKeyword } from './string-check.js'
  */
 export const ipAddress = stringCheckKeyword({
   keyword: 'ipAddress',
+  description:
+    'The string is a strictly valid IP address of this family: "IPv4" (four decimal parts without leading zeros; no hex, short or integer forms), "IPv6" (RFC 4291, no zone or brackets) or "any". Whatever the family, IPv4-mapped (::ffff:10.0.0.1) and IPv4-compatible (::10.0.0.1, the same as ::a00:1) addresses are refused, as Kubernetes\' strict validation refuses them. A failure is an Invalid value.',
   schemaType: 'string',
   metaSchema: { enum: ['IPv4', 'IPv6', 'any'] },
   compile(family: 'IPv4' | 'IPv6' | 'any') {

@@ -15,12 +15,21 @@ function compileCidrs(keyword: string, list: string[], it: SchemaObjCxt): Cidr[]
   })
 }
 
+const descriptions = {
+  ipInCidrs:
+    'The string is an IP address inside one of these CIDRs (an empty list allows none). IPv4-mapped IPv6 is compared as IPv4; a string that is not an IP fails unless the same node has ipAddress. A failure is an Invalid value.',
+  ipNotInCidrs:
+    'The string is an IP address inside none of these CIDRs. IPv4-mapped IPv6 is compared as IPv4; a string that is not an IP fails unless the same node has ipAddress. A failure is an Invalid value.',
+}
+
 function cidrKeyword(keyword: 'ipInCidrs' | 'ipNotInCidrs') {
   const wantInside = keyword === 'ipInCidrs'
   return stringCheckKeyword({
     keyword,
+    description: descriptions[keyword],
     schemaType: 'array',
-    metaSchema: { type: 'array', items: { type: 'string' } },
+    // Each CIDR is parsed when the policy compiles; a bad one is a load error at its own pointer.
+    metaSchema: { type: 'array', items: { type: 'string', description: 'a CIDR: 203.0.113.0/24, 2001:db8::/32' } },
     compile(list: string[], parentSchema, it) {
       const cidrs = compileCidrs(keyword, list, it)
       const shown = cidrs.length === 0 ? 'none' : cidrs.map((c) => c.text).join(', ')

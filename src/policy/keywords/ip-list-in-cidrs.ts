@@ -12,6 +12,8 @@ import { stringCheckKeyword } from './string-check.js'
  */
 export const ipListInCidrs = stringCheckKeyword({
   keyword: 'ipListInCidrs',
+  description:
+    'The string is a comma-separated list of IP addresses (items trimmed), each strictly valid and inside one of these CIDRs (an empty list allows none); names are refused. A failure is an Invalid value naming the offending items.',
   schemaType: 'array',
   metaSchema: { type: 'array', uniqueItems: true, items: { type: 'string' } },
   compile(list: string[], _parentSchema, it) {

@@ -8,6 +8,8 @@ import { stringCheckKeyword } from './string-check.js'
  */
 export const ipNotSpecial = stringCheckKeyword({
   keyword: 'ipNotSpecial',
+  description:
+    'The string is an IP address in none of these special ranges: unspecified (0.0.0.0/8, ::), loopback (127.0.0.0/8, ::1), linkLocal (169.254.0.0/16, fe80::/10), multicast (224.0.0.0/4, ff00::/8), broadcast (255.255.255.255). Judged on the address\'s bytes: IPv4-mapped and IPv4-compatible addresses also by the IPv4 address they embed. A failure is an Invalid value.',
   schemaType: 'array',
   metaSchema: { type: 'array', items: { enum: specialRangeNames }, uniqueItems: true },
   compile(forbidden: SpecialRange[], parentSchema) {

@@ -1,7 +1,7 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { labelsOf } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 import { writerCheck, writersMetaSchema, type Writers } from './request-user-in.js'
 
@@ -19,8 +19,10 @@ const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~
  * labels (against the request's oldObject; on CREATE every one present is added) is reserved for the writers.
  * Other labels change freely. Its errors are about the writer: never ratcheted.
  */
-export const labelChangesBy: KeywordDefinition = {
+export const labelChangesBy: PolicyKeyword = {
   keyword: 'labelChangesBy',
+  description:
+    'At the root of an object schema: adding, changing or removing these labels (against the request oldObject; on CREATE, every one present) is reserved for the writers (as for requestUserIn). Each label says what it decides, for the message. A failure is Forbidden, and about the writer: never ratcheted.',
   type: 'object',
   schemaType: 'object',
   metaSchema: {

@@ -1,7 +1,7 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { isObject, objectKey, objectName, objectNamespace } from '../../kube/object.js'
 import type { EvaluationContext, SliceRecord } from '../context.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 const shownSlices = 5
@@ -18,8 +18,10 @@ function sliceWords(slice: SliceRecord): string {
  * selected pods once the Service exists. Slices whose managed-by label is in `ignoreManagedBy` are not counted.
  * On UPDATE ratcheting lets a Service that already had its selector keep it; adding the selector is new.
  */
-export const noPlantedSlices: KeywordDefinition = {
+export const noPlantedSlices: PolicyKeyword = {
   keyword: 'noPlantedSlices',
+  description:
+    'At the root of a Service schema: a Service with a selector (not ExternalName) must not be claimed by hand-managed EndpointSlices of the cluster context (planted before it), except those whose managed-by label is in ignoreManagedBy. A failure is Forbidden; it names the slices.',
   type: 'object',
   schemaType: 'object',
   metaSchema: {

@@ -33,6 +33,8 @@ const cve = '(CVE-2021-25740)'
  */
 export const notClusterAddress = stringCheckKeyword({
   keyword: 'notClusterAddress',
+  description:
+    'The string, when it is an IP address, does not point back into the cluster: not a Node\'s InternalIP or ExternalIP, inside a Node\'s pod CIDR or podCidrs, a Service\'s ClusterIP or inside serviceCidrs (the cluster context; silent where it knows nothing). A failure is an Invalid value.',
   schemaType: 'object',
   metaSchema: { type: 'object', additionalProperties: false, properties: { podCidrs: cidrList, serviceCidrs: cidrList } },
   compile(schema: NotClusterAddress, _parentSchema, it) {

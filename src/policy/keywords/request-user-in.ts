@@ -44,6 +44,8 @@ export function writerCheck(writers: Writers): WriterCheck {
  */
 export const requestUserIn = valueCheckKeyword({
   keyword: 'requestUserIn',
+  description:
+    'The value at this node may only be written by these users (request userInfo.username), or, in the {"users", "groups"} form, by members of these groups. Under if/then it reserves one value for one writer. Offline the user is endpoint-guard-offline. A failure is Forbidden, and about the writer: never ratcheted.',
   schemaType: ['array', 'object'],
   metaSchema: writersMetaSchema,
   compile(writers: Writers) {

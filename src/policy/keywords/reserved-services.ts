@@ -1,7 +1,7 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { objectKey, objectNamespace } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 import { writerCheck, writersMetaSchema, type Writers } from './request-user-in.js'
 import { routedTraffic, serviceNameOf, trafficSummary } from './routed-traffic.js'
@@ -15,8 +15,10 @@ const dns1123Label = '[a-z0-9]([-a-z0-9]*[a-z0-9])?'
  * anywhere; `default/kubernetes` carries every pod's calls to the Kubernetes API. Its errors are about the writer:
  * never ratcheted.
  */
-export const reservedServices: KeywordDefinition = {
+export const reservedServices: PolicyKeyword = {
   keyword: 'reservedServices',
+  description:
+    'At the root of an EndpointSlice or Endpoints schema: the endpoints of these Services ("namespace/name": writers, as for requestUserIn) may only be written by their writers. A failure is Forbidden, and about the writer: never ratcheted.',
   type: 'object',
   schemaType: 'object',
   metaSchema: {

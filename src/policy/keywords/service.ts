@@ -1,8 +1,8 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { isObject, objectKey, type Labels } from '../../kube/object.js'
 import type { EvaluationContext } from '../context.js'
 import { displayValue } from '../render.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 import { routedTraffic, serviceNameOf, trafficSummary, trafficValues } from './routed-traffic.js'
 
@@ -24,8 +24,10 @@ function selectorText(selector: Labels): string {
  *   ipFamily   the slice's addressType is one of the Service's ipFamilies
  *   noSelector the Service has no selector (a hand-written slice for a selector Service injects traffic)
  */
-export const service: KeywordDefinition = {
+export const service: PolicyKeyword = {
   keyword: 'service',
+  description:
+    'At the root of an EndpointSlice or Endpoints schema: agree with the Service the object feeds, when the cluster context knows it (else silent). ports: every named slice port is a Service port name (Invalid value); ipFamily: addressType is one of the Service\'s ipFamilies (Invalid value); noSelector: the Service has no selector (Forbidden).',
   type: 'object',
   schemaType: 'object',
   metaSchema: {

@@ -1,5 +1,6 @@
-import { _, type KeywordCxt, type KeywordDefinition, type SchemaObjCxt } from 'ajv'
+import { _, type AnySchemaObject, type KeywordCxt, type SchemaObjCxt } from 'ajv'
 import type { EvaluationContext } from '../context.js'
+import type { PolicyKeyword } from './definition.js'
 import type { KeywordErrorParams } from './keyword-error.js'
 
 /**
@@ -12,8 +13,10 @@ export type ValueCheck = (value: unknown, ctx: EvaluationContext | undefined) =>
 
 interface CheckDefinition<Check> {
   keyword: string
+  /** what the keyword checks, as an editor shows it on hover (PolicyKeyword) */
+  description: string
   schemaType: 'string' | 'array' | 'object' | Array<'string' | 'array' | 'object'>
-  metaSchema: object
+  metaSchema: AnySchemaObject
   /** runs once per schema node, at compile time; the returned check runs per value */
   compile(schema: never, parentSchema: Record<string, unknown>, it: SchemaObjCxt): Check
 }
@@ -26,14 +29,15 @@ interface CheckDefinition<Check> {
  * The error carries `params.detail`, which the renderer shows like any custom keyword's reason. The check gets
  * the evaluation context as the generated code's `this` (Ajv's passContext).
  */
-export function stringCheckKeyword(def: CheckDefinition<StringCheck>): KeywordDefinition {
+export function stringCheckKeyword(def: CheckDefinition<StringCheck>): PolicyKeyword {
   return { ...valueCheckKeyword(def as CheckDefinition<ValueCheck>), type: 'string' }
 }
 
 /** The same, for a keyword that judges a value of any type (a string check sees only strings). */
-export function valueCheckKeyword(def: CheckDefinition<ValueCheck>): KeywordDefinition {
+export function valueCheckKeyword(def: CheckDefinition<ValueCheck>): PolicyKeyword {
   return {
     keyword: def.keyword,
+    description: def.description,
     schemaType: def.schemaType,
     metaSchema: def.metaSchema,
     code(cxt: KeywordCxt) {

@@ -1,6 +1,6 @@
-import type { KeywordDefinition } from 'ajv'
 import type { DataValidateFunction, DataValidationCxt } from 'ajv/dist/types/index.js'
 import { isObject } from '../../kube/object.js'
+import type { PolicyKeyword } from './definition.js'
 import { keywordError, setErrors } from './keyword-error.js'
 
 type UniqueBySchema = string | { fields: string[]; defaults?: Record<string, unknown> }
@@ -10,8 +10,10 @@ type UniqueBySchema = string | { fields: string[]; defaults?: Record<string, unk
  * share the field (or the tuple). `defaults` stand in for absent fields, as the API server would default them;
  * an item missing a field without a default is skipped (a `required` elsewhere reports it).
  */
-export const uniqueBy: KeywordDefinition = {
+export const uniqueBy: PolicyKeyword = {
   keyword: 'uniqueBy',
+  description:
+    'No two items of the array share this field ("name"), or this tuple of fields ({"fields": ["port", "protocol"], "defaults": {"protocol": "TCP"}}; defaults stand in for absent fields, as the API server would default them). The later duplicate is a Duplicate value.',
   type: 'array',
   schemaType: ['string', 'object'],
   metaSchema: {

@@ -84,3 +84,26 @@ export function runCli(args: readonly string[], options: { stdin?: string; env?:
 export function golden(name: string, actual: string): string {
   return goldenFile(path.join(expectedDir, name), actual)
 }
+
+/**
+ * As runCli, but the reader goes away after the first chunk of stdout (`endpoint-guard ... | head -1`): the
+ * pipe is closed and later writes of the command fail with EPIPE.
+ */
+export function runCliClosingStdout(args: readonly string[], stdin: string): Promise<CliRun & { received: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env }
+    delete env['KUBECONFIG']
+    delete env['NODE_OPTIONS']
+    const child = spawn(process.execPath, [mainJs, ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let received = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').once('data', (s: string) => {
+      received = s
+      child.stdout.destroy()
+    })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ stdout: '', received, stderr, code }))
+    child.stdin.end(stdin)
+  })
+}
