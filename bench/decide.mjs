@@ -7,6 +7,8 @@ import path from 'node:path'
 import { contextFile, endpointSlice, repoRoot, requestMix, sliceReview } from './mix.mjs'
 
 const { reviewAdmission } = await import(dist('admission/review.js'))
+const { judgingAt } = await import(dist('engine/judging.js'))
+const judging = judgingAt(Date.now())
 const { validate } = await import(dist('engine/validate.js'))
 const { mutate } = await import(dist('engine/mutate.js'))
 const { decodeReview } = await import(dist('admission/decode.js'))
@@ -44,8 +46,8 @@ export async function decideBench({ quick = false } = {}) {
   const bodies = mix.map((e) => e.body)
   const decoded = mix.map((e) => decodeReview(e.body).request)
 
-  const mixHandle = median3(bodies, (b) => reviewAdmission(b, policies, context, 'validate'), ms)
-  const mixDecide = median3(decoded, (r) => validate(r, policies, context), ms)
+  const mixHandle = median3(bodies, (b) => reviewAdmission(b, policies, context, 'validate', judging), ms)
+  const mixDecide = median3(decoded, (r) => validate(r, policies, context, judging), ms)
   const mixMutate = median3(decoded, (r) => mutate(r, policies, context), ms)
 
   // Slice size: allowed (all addresses good), denied (one loopback address), and every address bad.
@@ -63,7 +65,7 @@ export async function decideBench({ quick = false } = {}) {
         review = sliceReview(n, variant)
       }
       const body = JSON.stringify(review)
-      const perSecond = median3([body], (b) => reviewAdmission(b, policies, context, 'validate'), ms)
+      const perSecond = median3([body], (b) => reviewAdmission(b, policies, context, 'validate', judging), ms)
       row[variant] = { perSecond, usPerReview: 1e6 / perSecond, usPerEndpoint: 1e6 / perSecond / n, bytes: body.length }
     }
     bySize.push(row)
@@ -86,7 +88,7 @@ export async function decideBench({ quick = false } = {}) {
       }
     }
     const set = compilePolicies(all, meta, 'bench')
-    const perSecond = median3(bodies, (b) => reviewAdmission(b, set, context, 'validate'), ms)
+    const perSecond = median3(bodies, (b) => reviewAdmission(b, set, context, 'validate', judging), ms)
     byPolicies.push({ policies: set.policies.length, perSecond, usPerReview: 1e6 / perSecond })
   }
   // Many violations in one object: 100 endpoints with 10, 30 and 100 loopback addresses each (all within the
@@ -98,7 +100,7 @@ export async function decideBench({ quick = false } = {}) {
     for (const ep of review.request.object.endpoints) ep.addresses = Array.from({ length: perEndpoint }, () => '127.0.0.1')
     const body = JSON.stringify(review)
     const started = performance.now()
-    const outcome = reviewAdmission(body, policies, context, 'validate')
+    const outcome = reviewAdmission(body, policies, context, 'validate', judging)
     const ms = performance.now() - started
     byViolations.push({ addresses: 100 * perEndpoint, ms, usPerAddress: (ms * 1000) / (100 * perEndpoint), allowed: outcome.review?.response.allowed })
   }

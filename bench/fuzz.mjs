@@ -8,6 +8,8 @@ import { reviewsDir } from './mix.mjs'
 import { arbitraries, checkHttp, checkOutcome, contentTypes } from '../test/fuzz/fixtures/review-properties.mjs'
 
 const { reviewAdmission } = await import(dist('admission/review.js'))
+const { judgingAt } = await import(dist('engine/judging.js'))
+const judging = judgingAt(Date.now())
 const { loadPolicies } = await import(dist('policy-files/read.js'))
 const { loadContextFile } = await import(dist('cluster/context-file.js'))
 const { buildAdmissionApp } = await import(dist('server/app.js'))
@@ -24,7 +26,7 @@ export async function fuzz({ runs = Number(process.env.FUZZ_RUNS ?? 5000), log =
     const counts = { answered: 0, errored: 0, rejected: 0, allowed: 0 }
     fc.assert(
       fc.property(arbitrary, webhooks, (body, webhook) => {
-        const outcome = reviewAdmission(body, policies, cluster, webhook)
+        const outcome = reviewAdmission(body, policies, cluster, webhook, judging)
         counts[outcome.kind === 'answer' ? 'answered' : outcome.kind]++
         if (outcome.kind !== 'rejected' && outcome.review.response.allowed) counts.allowed++
         const problem = checkOutcome(body, outcome)

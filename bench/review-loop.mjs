@@ -7,12 +7,14 @@ import { contextFile, requestMix } from './mix.mjs'
 
 const rounds = Number(process.argv[2] ?? 100)
 const { reviewAdmission } = await import(dist('admission/review.js'))
+const { judgingAt } = await import(dist('engine/judging.js'))
+const judging = judgingAt(Date.now())
 const { loadPolicies } = await import(dist('policy-files/read.js'))
 const { loadContextFile } = await import(dist('cluster/context-file.js'))
 const [policies, context] = await Promise.all([loadPolicies(), loadContextFile(contextFile)])
 const bodies = requestMix().map((entry) => entry.body)
 let allowed = 0
 for (let i = 0; i < rounds; i++) {
-  for (const body of bodies) if (reviewAdmission(body, policies, context, 'validate').review?.response.allowed) allowed++
+  for (const body of bodies) if (reviewAdmission(body, policies, context, 'validate', judging).review?.response.allowed) allowed++
 }
 console.log(JSON.stringify({ rounds, mix: bodies.length, allowed }))

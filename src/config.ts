@@ -1,5 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
+import { enforcementModes, validatingActions, type ValidatingAction } from './engine/judging.js'
 import { guardError } from './errors.js'
 import { bundledPaths } from './paths.js'
 
@@ -12,7 +13,7 @@ import { bundledPaths } from './paths.js'
 export const commands = ['serve', 'review', 'check', 'test', 'audit'] as const
 export type CommandName = (typeof commands)[number]
 
-type Kind = 'port' | 'int' | 'string' | 'path' | 'paths' | 'level' | 'flag' | 'choice'
+type Kind = 'port' | 'int' | 'string' | 'path' | 'paths' | 'level' | 'flag' | 'choice' | 'actions'
 interface Setting {
   flag: string
   /** one-letter alias, e.g. `-o` */
@@ -85,6 +86,22 @@ export const settings = {
     commands: ['serve', 'audit'],
     help: 'kubeconfig of the cluster (else the first file in $KUBECONFIG, else the in-cluster service account, else none)',
   },
+  enforcement: {
+    flag: 'enforcement',
+    arg: '<mode>',
+    kind: 'choice',
+    commands: ['serve', 'review'],
+    default: 'deny',
+    choices: { serve: enforcementModes, review: enforcementModes },
+    help: 'deny: deny findings deny; warn: monitor mode, every deny finding is answered as allowed with a warning saying it would have been denied',
+  },
+  policyAction: {
+    flag: 'policy-action',
+    arg: '<id=action>',
+    kind: 'actions',
+    commands: ['serve', 'review'],
+    help: `the action of one policy, replacing its file's (${validatingActions.join(', ')}); repeatable; the environment takes a comma-separated list`,
+  },
   logLevel: { flag: 'log-level', kind: 'level', commands: ['serve'], default: 'info', help: `one of ${logLevels.join(', ')}` },
   // The API server refuses request bodies over 3 MiB; an AdmissionReview carries object and oldObject, each up to
   // that size, plus the envelope. 7 MiB admits every legitimate review and bounds what a hostile client can send.
@@ -143,6 +160,8 @@ type ValueOf<S extends Setting> = S['kind'] extends 'port' | 'int'
     ? readonly string[]
     : S['kind'] extends 'flag'
       ? boolean
+      : S['kind'] extends 'actions'
+        ? Readonly<Record<string, ValidatingAction>>
       : S['kind'] extends 'level'
         ? LogLevel
         : S extends { choices: infer C }
@@ -150,7 +169,7 @@ type ValueOf<S extends Setting> = S['kind'] extends 'port' | 'int'
             ? V
             : string
           : string
-type Has<S extends Setting> = S extends { default: unknown } ? true : S['kind'] extends 'flag' ? true : false
+type Has<S extends Setting> = S extends { default: unknown } ? true : S['kind'] extends 'flag' | 'actions' ? true : false
 type NamesOf<C extends CommandName> = { [N in SettingName]: C extends Settings[N]['commands'][number] ? N : never }[SettingName]
 
 /** Where the in-cluster service account says the API server is (set by kubelet in every pod). */
@@ -176,6 +195,20 @@ export function envName(flag: string): string {
 /** The settings a command takes, in table order (the order of its --help). */
 export function settingsOf(command: CommandName): Array<[SettingName, Readonly<Setting>]> {
   return (Object.entries(settings) as Array<[SettingName, Setting]>).filter(([, s]) => s.commands.includes(command))
+}
+
+/** `id=action` pairs → a frozen record; a policy named twice, or an action that is not a validating one, is refused. */
+function parseActions(setting: Setting, items: readonly string[]): Readonly<Record<string, ValidatingAction>> {
+  const out: Record<string, ValidatingAction> = {}
+  for (const item of items) {
+    const [id = '', action = '', ...rest] = item.split('=')
+    if (id === '' || rest.length > 0 || !(validatingActions as readonly string[]).includes(action)) {
+      throw guardError('EG_CONFIG', `--${setting.flag} must be <policy-id>=<${validatingActions.join('|')}>, got ${JSON.stringify(item)}.`)
+    }
+    if (id in out) throw guardError('EG_CONFIG', `--${setting.flag} names policy ${JSON.stringify(id)} twice.`)
+    out[id] = action as ValidatingAction
+  }
+  return Object.freeze(out)
 }
 
 function parseValue(command: CommandName, setting: Setting, raw: string): string | number {
@@ -208,6 +241,7 @@ function parseValue(command: CommandName, setting: Setting, raw: string): string
       if (raw === '') throw fail('non-empty')
       return raw
     case 'flag':
+    case 'actions':
       return raw
   }
 }
@@ -229,6 +263,11 @@ function value(command: CommandName, setting: Setting, raw: string | readonly st
     if (typeof raw === 'boolean') return raw
     const fromEnv = env[envName(setting.flag)]
     return fromEnv === undefined ? false : parseBoolean(setting, fromEnv)
+  }
+  if (setting.kind === 'actions') {
+    const fromEnv = env[envName(setting.flag)]
+    const items = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? (raw as readonly string[]) : (fromEnv?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? [])
+    return parseActions(setting, items)
   }
   if (setting.kind === 'paths') {
     // A list from the environment is separated as PATH is.

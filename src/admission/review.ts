@@ -1,4 +1,5 @@
 import type { Failure } from '../engine/evaluate.js'
+import type { Judging } from '../engine/judging.js'
 import { mutate, type Mutation } from '../engine/mutate.js'
 import type { Outcome } from '../engine/outcome.js'
 import { validate, type Validation } from '../engine/validate.js'
@@ -29,9 +30,9 @@ export type ReviewOutcome =
 
 const none: readonly string[] = Object.freeze([])
 
-function decided(request: AdmissionRequest, policies: PolicySet, cluster: ClusterContext, webhook: Webhook): Validation | Mutation | Failure {
+function decided(request: AdmissionRequest, policies: PolicySet, cluster: ClusterContext, webhook: Webhook, judging: Judging): Validation | Mutation | Failure {
   try {
-    return webhook === 'mutate' ? mutate(request, policies, cluster) : validate(request, policies, cluster)
+    return webhook === 'mutate' ? mutate(request, policies, cluster) : validate(request, policies, cluster, judging)
   } catch (err) {
     // The engine turns policy failures into Failures itself; this catches engine bugs: fail closed.
     return { ok: false, policy: '(engine)', message: describeError(err) }
@@ -39,11 +40,12 @@ function decided(request: AdmissionRequest, policies: PolicySet, cluster: Cluste
 }
 
 /**
- * decode → validate or mutate → respond, shared by the server and `endpoint-guard review`. Pure: no I/O, no clock.
+ * decode → validate or mutate → respond, shared by the server and `endpoint-guard review`. Pure: no I/O, no clock
+ * (the judging carries the caller's time, for exceptions' expiry).
  * DELETE and CONNECT are decided like any other operation; with no policy matching them (the bundled set has none)
  * the answer is an allow.
  */
-export function reviewAdmission(body: string | undefined, policies: PolicySet, cluster: ClusterContext, webhook: Webhook): ReviewOutcome {
+export function reviewAdmission(body: string | undefined, policies: PolicySet, cluster: ClusterContext, webhook: Webhook, judging: Judging): ReviewOutcome {
   const decoded = decodeReview(body)
   if (!decoded.ok) {
     if (decoded.uid === undefined || decoded.apiVersion === undefined) return { kind: 'rejected', error: decoded.error }
@@ -51,7 +53,7 @@ export function reviewAdmission(body: string | undefined, policies: PolicySet, c
     return { kind: 'errored', review: reviewResponse(decoded.apiVersion, response), error: decoded.error }
   }
   const { request, apiVersion } = decoded
-  const decision = decided(request, policies, cluster, webhook)
+  const decision = decided(request, policies, cluster, webhook, judging)
   const answer = (response: Parameters<typeof reviewResponse>[1], outcome: Outcome, findings: readonly Finding[], named: readonly string[]): ReviewOutcome => ({
     kind: 'answer',
     review: reviewResponse(apiVersion, response),

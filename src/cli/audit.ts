@@ -9,6 +9,7 @@ import { getJson, KubeApiError, listAll } from '../cluster/list.js'
 import { staticContext } from '../cluster/static-context.js'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { auditInventory, type Inventory } from '../engine/audit.js'
+import { judgingAt } from '../engine/judging.js'
 import { describeError, guardError, isGuardError } from '../errors.js'
 import { withTypeMeta, type KubeObject } from '../kube/object.js'
 import type { Io } from './io.js'
@@ -86,7 +87,7 @@ export async function runAudit(config: AuditConfig, io: Pick<Io, 'stdout' | 'std
   }
   const summary = emptySummary(false)
   const context = staticContext([...inventory.namespaces, ...inventory.services])
-  for (const audited of auditInventory(inventory, policies, context)) {
+  for (const audited of auditInventory(inventory, policies, context, judgingAt(Date.now()))) {
     const result: Result = { kind: audited.kind, status: 'valid', findings: [] }
     if (audited.namespace !== undefined) result.namespace = audited.namespace
     if (audited.name !== undefined) result.name = audited.name

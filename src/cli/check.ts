@@ -9,6 +9,7 @@ import type { Command } from 'commander'
 import { staticContext } from '../cluster/static-context.js'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { admit } from '../engine/admit.js'
+import { judgingAt, type Judging } from '../engine/judging.js'
 import { syntheticRequest } from '../engine/synthesize.js'
 import { describeError, guardError } from '../errors.js'
 import { checkedKinds, unservedApiVersion } from '../kube/kinds.js'
@@ -105,6 +106,8 @@ export async function runCheck(
     return stdinText
   }
   const unique = [...new Set(paths)]
+  // One instant for the whole run: every document meets the same exceptions.
+  const judging = judgingAt(Date.now())
 
   const inputs: ManifestInput[] = []
   for await (const input of manifestInputs(unique)) inputs.push(input)
@@ -136,7 +139,7 @@ export async function runCheck(
       emit({ file: read.file, status: 'error', findings: [], error: read.error })
       continue
     }
-    for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, config.defaultNamespace))
+    for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, config.defaultNamespace, judging))
   }
   const error = config.allowEmpty ? undefined : emptyRun(summary, unique, inputs)
   if (error !== undefined) io.stderr(`endpoint-guard check: ${error.message}`)
@@ -176,7 +179,7 @@ async function* readAhead(inputs: readonly ManifestInput[], textOf: (input: { fi
 }
 
 /** The result of one document: evaluated when it is a guarded kind, else skipped, empty or an error. */
-export function checkDocument(doc: ManifestDocument, policies: PolicySet, context: ClusterContext, namespace: string): Result {
+export function checkDocument(doc: ManifestDocument, policies: PolicySet, context: ClusterContext, namespace: string, judging: Judging): Result {
   const where: Result = { file: doc.file, document: doc.document, line: doc.line, status: 'valid', findings: [] }
   if (doc.item !== undefined) where.item = doc.item
   if (doc.type === 'empty') return { ...where, status: 'empty' }
@@ -196,7 +199,7 @@ export function checkDocument(doc: ManifestDocument, policies: PolicySet, contex
   // The API server would refuse it, so no verdict on it could be trusted: an error naming the version to use.
   if (unserved !== undefined) return { ...result, status: 'error', error: unserved }
 
-  const admission = admit(syntheticRequest(object, { namespace }), policies, context)
+  const admission = admit(syntheticRequest(object, { namespace }), policies, context, judging)
   const outcome = evaluated('validation' in admission ? admission.validation : admission)
   for (const f of outcome.findings) f.line = doc.lineOf(f.path)
   return { ...result, ...outcome }

@@ -16,7 +16,9 @@ export type LoadedPolicies = { ok: true; policies: PolicySet } | { ok: false; er
 export async function loadPoliciesFor(command: string, dirs: readonly string[], stderr: (s: string) => void, cwd: string): Promise<LoadedPolicies> {
   try {
     const policies = await loadPolicies(dirs)
-    for (const r of policies.replaced) stderr(`endpoint-guard ${command}: policy ${r.id} of ${shownPath(r.file, cwd)} is replaced by ${shownPath(r.by, cwd)}`)
+    for (const r of policies.replaced) {
+      stderr(`endpoint-guard ${command}: ${r.kind === undefined ? 'policy' : 'exception'} ${r.id} of ${shownPath(r.file, cwd)} is replaced by ${shownPath(r.by, cwd)}`)
+    }
     return { ok: true, policies }
   } catch (err) {
     const error: RunError = { code: isGuardError(err) ? err.code : 'EG_INTERNAL', message: describeError(err) }

@@ -16,7 +16,7 @@ export function withSettings(command: Command, name: CommandName): Command {
     const option = new Option(setting.kind === 'flag' ? names : `${names} ${setting.arg ?? '<value>'}`, `${setting.help}${def}; env ${envName(setting.flag)}`)
     const choices = setting.choices?.[name]
     if (choices !== undefined) option.choices(choices)
-    if (setting.kind === 'paths') option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    if (setting.kind === 'paths' || setting.kind === 'actions') option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     command.addOption(option)
   }
   return command

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { reviewAdmission } from '../admission/review.js'
 import { loadContextFile } from '../cluster/context-file.js'
 import { parseConfig, type ConfigOf } from '../config.js'
+import { actionProblems, judgingAt } from '../engine/judging.js'
 import { describeError, errorBody } from '../errors.js'
 import { manifestDocuments } from '../manifest/documents.js'
 import { readStdin, stdinArgument } from '../manifest/inputs.js'
@@ -61,8 +62,17 @@ function manifestKind(text: string, file: string): string | undefined {
 export async function runReview(text: string, file: string, config: ConfigOf<'review'>, io: Pick<Io, 'stdout' | 'stderr'>, cwd: string): Promise<number> {
   const loaded = await loadPoliciesFor('review', config.policies, io.stderr, cwd)
   if (!loaded.ok) return 2
+  const problems = actionProblems(loaded.policies, config.policyAction)
+  for (const problem of problems) io.stderr(`endpoint-guard review: ${problem}`)
+  if (problems.length > 0) return 2
   const context = config.namespaces === undefined ? emptyContext : await loadContextFile(config.namespaces)
-  const outcome = reviewAdmission(text, loaded.policies, context, config.mutate ? 'mutate' : 'validate')
+  const outcome = reviewAdmission(
+    text,
+    loaded.policies,
+    context,
+    config.mutate ? 'mutate' : 'validate',
+    judgingAt(Date.now(), { enforcement: config.enforcement, actions: config.policyAction }),
+  )
   if (outcome.kind === 'rejected') {
     io.stdout(JSON.stringify(errorBody(outcome.error), null, 2))
     const kind = manifestKind(text, file)

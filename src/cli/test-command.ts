@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { describeError } from '../errors.js'
 import { bundledSuitesDir, loadSuites } from '../policy-test/load.js'
+import { judgingAt } from '../engine/judging.js'
 import { runSuite } from '../policy-test/run.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
@@ -59,6 +60,7 @@ export async function runTests(dir: string, config: ConfigOf<'test'>, cwd: strin
     return 2
   }
   const shown = (file: string) => shownPath(file, cwd)
+  const judging = judgingAt(Date.now())
   let passed = 0
   let failed = 0
   let invalidSuites = 0
@@ -72,7 +74,7 @@ export async function runTests(dir: string, config: ConfigOf<'test'>, cwd: strin
       continue
     }
     tested.add(loaded.suite.policy)
-    for (const result of runSuite(loaded.suite, policies)) {
+    for (const result of runSuite(loaded.suite, policies, judging)) {
       if (result.passed) {
         passed++
         io.stdout(`ok   ${file}: ${result.policy}: ${result.description}`)

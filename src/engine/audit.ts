@@ -9,6 +9,8 @@ import { isObject, labelsOf, metadataOf, objectKey, objectName, objectNamespace,
 import type { ClusterContext } from '../policy/context.js'
 import type { Finding, FindingType, PolicySet } from '../policy/types.js'
 import type { Failure } from './evaluate.js'
+import type { Judging } from './judging.js'
+import { denies } from './outcome.js'
 import { selectorMatches } from './selector.js'
 import { syntheticRequest } from './synthesize.js'
 import { validate, type Validation } from './validate.js'
@@ -40,7 +42,7 @@ export interface AuditedObject {
 export const auditUser: UserInfo = Object.freeze({ username: 'endpoint-guard-audit' })
 
 /** One entry per listed object, in list order: Services, then EndpointSlices, then Endpoints. */
-export function auditInventory(inventory: Inventory, policies: PolicySet, context: ClusterContext): AuditedObject[] {
+export function auditInventory(inventory: Inventory, policies: PolicySet, context: ClusterContext, judging: Judging): AuditedObject[] {
   const services = new Map(inventory.services.map((s) => [objectKey(objectNamespace(s) ?? '', objectName(s) ?? ''), s]))
   const breakages = breakagesOf(inventory, services)
   return [...inventory.services, ...inventory.slices, ...inventory.endpoints].map((object) => {
@@ -48,7 +50,7 @@ export function auditInventory(inventory: Inventory, policies: PolicySet, contex
     const namespace = objectNamespace(object)
     const name = objectName(object)
     const request = syntheticRequest(object, { operation: 'UPDATE', oldObject: object, userInfo: presumedWriter(object, services) })
-    const validation = validate(request, policies, context)
+    const validation = validate(request, policies, context, judging)
     return {
       object,
       kind,
@@ -62,7 +64,7 @@ export function auditInventory(inventory: Inventory, policies: PolicySet, contex
 
 function asViolations(validation: Validation): Validation {
   const findings = validation.findings.map((f) => (f.preexisting ? { ...f, preexisting: false } : f))
-  return { ...validation, findings, outcome: findings.some((f) => f.action === 'deny') ? 'denied' : validation.outcome }
+  return { ...validation, findings, outcome: findings.some(denies) ? 'denied' : validation.outcome }
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Finding } from '../policy/types.js'
+import { exempted } from './exceptions.js'
 
 /**
  * The one vocabulary for what a decision means, used by the server's log line and metrics, `check`, `test` and
  * `audit` alike (each renders it in its own words, from this value):
- *   denied   a deny finding that the request introduces
+ *   denied   a deny finding that the request introduces (and no exception exempts, and monitor mode is off)
  *   patched  allowed, and the mutating policies changed the object
- *   warned   allowed with warnings (warn findings, or deny findings that ratcheting let stay)
+ *   warned   allowed with warnings (warn findings, or deny findings that ratcheting, an exception or monitor
+ *            mode let pass)
  *   audited  allowed with audit annotations only
  *   allowed  no finding
  *   errored  a policy failed: never an allow
@@ -13,14 +15,14 @@ import type { Finding } from '../policy/types.js'
 export const outcomes = ['allowed', 'patched', 'warned', 'audited', 'denied', 'errored'] as const
 export type Outcome = (typeof outcomes)[number]
 
-/** Whether a finding denies the request: deny-action and introduced by it (not ratcheted). */
+/** Whether a finding denies the request: deny-action, introduced by it (not ratcheted), not exempted, not monitored. */
 export function denies(f: Finding): boolean {
-  return f.action === 'deny' && !f.preexisting
+  return f.action === 'deny' && !f.preexisting && !exempted(f) && f.monitored !== true
 }
 
-/** Whether a finding becomes a warning of the answer: warn-action, or a deny that ratcheting let stay. */
+/** Whether a finding becomes a warning of the answer: warn-action, or a deny that did not deny. */
 export function warns(f: Finding): boolean {
-  return f.action === 'warn' || (f.action === 'deny' && f.preexisting)
+  return f.action === 'warn' || (f.action === 'deny' && !denies(f))
 }
 
 /** The outcome of an evaluated request, from its findings and whether it was patched. Precedence as listed above. */

@@ -8,10 +8,17 @@ import type { PolicySet } from '../policy/types.js'
 /* Reading policy files: the I/O edge of the pure compiler in src/policy/. */
 
 let metaSchemaCache: object | undefined
+let exceptionSchemaCache: object | undefined
 
 export async function readMetaSchema(): Promise<object> {
   metaSchemaCache ??= JSON.parse(await readFile(bundledPaths.metaSchema, 'utf8')) as object
   return metaSchemaCache
+}
+
+/** schemas/policy-exception.schema.json, which PolicyException files are validated against. */
+export async function readExceptionSchema(): Promise<object> {
+  exceptionSchemaCache ??= JSON.parse(await readFile(bundledPaths.exceptionSchema, 'utf8')) as object
+  return exceptionSchemaCache
 }
 
 /**
@@ -50,6 +57,6 @@ export function layersLabel(dirs: readonly string[]): string {
 }
 
 export async function loadPolicies(dirs: readonly string[] = [bundledPaths.policies]): Promise<PolicySet> {
-  const [sources, meta] = await Promise.all([readPolicySources(dirs), readMetaSchema()])
-  return compilePolicies(sources, meta, layersLabel(dirs))
+  const [sources, meta, exceptionSchema] = await Promise.all([readPolicySources(dirs), readMetaSchema(), readExceptionSchema()])
+  return compilePolicies(sources, meta, layersLabel(dirs), exceptionSchema)
 }

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { userText } from '../admission/respond.js'
 import { staticContext } from '../cluster/static-context.js'
 import { mutate } from '../engine/mutate.js'
+import type { Judging } from '../engine/judging.js'
 import { outcomeOf, type Outcome } from '../engine/outcome.js'
 import { syntheticRequest, type SyntheticRequestOptions } from '../engine/synthesize.js'
 import { validate } from '../engine/validate.js'
@@ -40,17 +41,18 @@ export interface CaseResult {
 
 
 /**
- * Runs one suite against the named policy alone, so a case tests exactly one policy. Pure: the caller loads
- * the policies and reads the suite file.
+ * Runs one suite against the named policy alone (with the loaded exceptions that name it), so a case tests exactly
+ * one policy. Pure: the caller loads the policies, reads the suite file and gives the time.
  */
-export function runSuite(suite: PolicyTestSuite, policies: PolicySet): CaseResult[] {
+export function runSuite(suite: PolicyTestSuite, policies: PolicySet, judging: Judging): CaseResult[] {
   const policy = policies.policies.find((p) => p.id === suite.policy)
   if (policy === undefined) {
     // Every case fails: a suite for a policy that is not loaded tests nothing, and its cases count as failed.
     const problem = `no policy with id "${suite.policy}" is loaded${didYouMean(suite.policy, policies.policies.map((p) => p.id))}`
     return suite.cases.map((c) => ({ policy: suite.policy, description: c.description, passed: false, problems: [problem] }))
   }
-  const only = policySet([policy], policies.source)
+  const exceptions = policies.exceptions.filter((e) => e.document.policies.includes(policy.id))
+  const only = policySet([policy], policies.source, [], exceptions)
   const context = staticContext(suite.context ?? [])
   return suite.cases.map((c) => {
     const options: SyntheticRequestOptions = {}
@@ -60,7 +62,7 @@ export function runSuite(suite: PolicyTestSuite, policies: PolicySet): CaseResul
     if (c.userInfo !== undefined) options.userInfo = c.userInfo
     if (c.subResource !== undefined) options.subResource = c.subResource
     const request = syntheticRequest(c.object, options)
-    const decision = policy.action === 'mutate' ? mutate(request, only, context) : validate(request, only, context)
+    const decision = policy.action === 'mutate' ? mutate(request, only, context) : validate(request, only, context, judging)
     if (!decision.ok) {
       return { policy: suite.policy, description: c.description, passed: false, problems: [`the policy failed: ${decision.message}`] }
     }

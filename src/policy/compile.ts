@@ -2,11 +2,12 @@ import { MissingRefError, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Ajv2020 } from 'ajv/dist/2020.js'
 import { describeError, GuardError } from '../errors.js'
 import { createAjv } from './ajv.js'
+import { exceptionProblem, expiresAt, isExceptionDocument } from './exceptions.js'
 import { KeywordValueError } from './keywords/keyword-error.js'
 import { dataReferenceTitle, schemaNodeTitle } from './meta-schema.js'
 import { policySet } from './policy-set.js'
 import { didYouMean } from './suggest.js'
-import type { CompiledPolicy, PolicyDocument, PolicySet, Replacement } from './types.js'
+import type { CompiledPolicy, PolicyDocument, PolicyException, PolicyExceptionDocument, PolicySet, Replacement } from './types.js'
 import { vocabulary } from './vocabulary.js'
 
 export interface PolicySource {
@@ -158,19 +159,68 @@ function compileProblem(err: unknown, schema: unknown, loadedIds: ReadonlySet<st
   return { pointer: found === undefined ? '/schema' : `/schema${found}`, message }
 }
 
+/** The exception schema's errors: its two alternatives said in words, else as for policies. */
+function exceptionSchemaProblem(errors: readonly ErrorObject[]): { pointer: string; message: string } {
+  const failedBranch = (at: string) => errors.some((e) => e.keyword === 'anyOf' && e.instancePath === at) && !errors.some((e) => e.instancePath.startsWith(`${at}/`))
+  if (failedBranch('/match')) return { pointer: '/match', message: 'needs namespaces or names (or both), so that no exception covers every object' }
+  if (failedBranch('/expires')) return { pointer: '/expires', message: 'must be an RFC 3339 date-time with a time zone ("2027-01-31T18:00:00Z") or a date ("2027-01-31")' }
+  return metaProblem(errors)
+}
+
+/**
+ * The exception sources, validated against their schema and the loaded policies; a later layer's exception
+ * replaces the one of the same id, as for policies.
+ */
+function compileExceptions(
+  found: ReadonlyArray<{ source: PolicySource; json: unknown }>,
+  schema: object | undefined,
+  policies: ReadonlyMap<string, CompiledPolicy>,
+  replaced: Replacement[],
+): PolicyException[] {
+  if (found.length === 0) return []
+  const first = found[0] as { source: PolicySource }
+  if (schema === undefined) throw new PolicyLoadError(first.source.file, '/kind', 'PolicyException files need the exception schema (schemas/policy-exception.schema.json)')
+  const check = createAjv().compile(schema)
+  const byId = new Map<string, { source: PolicySource; doc: PolicyExceptionDocument }>()
+  for (const { source, json } of found) {
+    if (!check(json)) {
+      const { pointer, message } = exceptionSchemaProblem(check.errors ?? [])
+      throw new PolicyLoadError(source.file, pointer, message)
+    }
+    const doc = json as PolicyExceptionDocument
+    const problem = exceptionProblem(doc, policies)
+    if (problem !== undefined) throw new PolicyLoadError(source.file, problem.pointer, problem.message)
+    const other = byId.get(doc.id)
+    if (other !== undefined) {
+      if ((other.source.layer ?? 0) >= (source.layer ?? 0)) {
+        throw new PolicyLoadError(source.file, '/id', `exception id "${doc.id}" is already defined in ${other.source.file}`)
+      }
+      replaced.push({ id: doc.id, file: other.source.file, by: source.file, kind: 'PolicyException' })
+    }
+    byId.set(doc.id, { source, doc })
+  }
+  return [...byId.values()].map(({ source, doc }) => Object.freeze({ id: doc.id, file: source.file, document: doc, expiresAt: expiresAt(doc.expires) ?? 0 }))
+}
+
 /**
  * Policy sources → a compiled, frozen PolicySet. Pure: the caller reads the files. Throws PolicyLoadError for the
- * first unusable policy, so a set is either entirely usable or not used at all.
+ * first unusable policy or exception, so a set is either entirely usable or not used at all. Files whose `kind` is
+ * PolicyException are exceptions, checked against `exceptionSchema`.
  */
-export function compilePolicies(sources: readonly PolicySource[], metaSchema: object, label: string): PolicySet {
+export function compilePolicies(sources: readonly PolicySource[], metaSchema: object, label: string, exceptionSchema?: object): PolicySet {
   const validating = createAjv()
   const mutating = createAjv({ useDefaults: true })
   const checkPolicy = validating.compile(metaSchema)
 
   const byId = new Map<string, { source: PolicySource; doc: PolicyDocument }>()
   const replaced: Replacement[] = []
+  const exceptionSources: Array<{ source: PolicySource; json: unknown }> = []
   for (const source of sources) {
     const json = parseJson(source)
+    if (isExceptionDocument(json)) {
+      exceptionSources.push({ source, json })
+      continue
+    }
     if (!checkPolicy(json)) {
       const { pointer, message } = metaProblem(checkPolicy.errors ?? [])
       throw new PolicyLoadError(source.file, pointer, message)
@@ -216,5 +266,6 @@ export function compilePolicies(sources: readonly PolicySource[], metaSchema: ob
     if (validate === undefined) throw new PolicyLoadError(source.file, '/schema/$id', `schema ${id} was not registered`)
     return Object.freeze({ id: doc.id, file: source.file, action: doc.action, document: doc, validate })
   })
-  return policySet(policies, label, replaced)
+  const exceptions = compileExceptions(exceptionSources, exceptionSchema, new Map(policies.map((p) => [p.id, p])), replaced)
+  return policySet(policies, label, replaced, exceptions)
 }

@@ -1,5 +1,5 @@
 import type { Operation } from '../kube/admission.js'
-import type { Candidates, CompiledPolicy, PolicySet, Replacement } from './types.js'
+import type { Candidates, CompiledPolicy, PolicyException, PolicySet, Replacement } from './types.js'
 
 const defaultOperations: readonly Operation[] = ['CREATE', 'UPDATE']
 const defaultSubresources: readonly string[] = ['']
@@ -16,7 +16,12 @@ export function policyScope(policy: CompiledPolicy): { operations: readonly Oper
 }
 
 /** A frozen PolicySet over compiled policies, with its index by kind, operation and subresource. */
-export function policySet(policies: readonly CompiledPolicy[], source: string, replaced: readonly Replacement[] = []): PolicySet {
+export function policySet(
+  policies: readonly CompiledPolicy[],
+  source: string,
+  replaced: readonly Replacement[] = [],
+  exceptions: readonly PolicyException[] = [],
+): PolicySet {
   const index = new Map<string, { validating: CompiledPolicy[]; mutating: CompiledPolicy[] }>()
   for (const policy of policies) {
     const scope = policyScope(policy)
@@ -37,6 +42,7 @@ export function policySet(policies: readonly CompiledPolicy[], source: string, r
     policies: frozen,
     source,
     replaced: Object.freeze([...replaced]),
+    exceptions: Object.freeze([...exceptions]),
     candidates: (kind: string, operation: Operation, subResource: string) => index.get(indexKey(kind, operation, subResource)) ?? none,
   })
 }

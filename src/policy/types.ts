@@ -39,11 +39,32 @@ export interface Candidates {
   readonly mutating: readonly CompiledPolicy[]
 }
 
-/** A policy of an earlier layer that a later layer's policy of the same id replaced. */
+/** A policy (or, with `kind`, an exception) of an earlier layer that a later layer's file of the same id replaced. */
 export interface Replacement {
   id: string
   file: string
   by: string
+  kind?: 'PolicyException'
+}
+
+/** A PolicyException file as written (after validation against schemas/policy-exception.schema.json). */
+export interface PolicyExceptionDocument {
+  kind: 'PolicyException'
+  id: string
+  policies: string[]
+  match: { kinds?: string[]; namespaces?: string[]; names?: string[] }
+  reason: string
+  /** RFC 3339 date-time, or a date (valid through that day, UTC) */
+  expires: string
+}
+
+/** A loaded exception: its document, file and the instant it stops applying. */
+export interface PolicyException {
+  readonly id: string
+  readonly file: string
+  readonly document: PolicyExceptionDocument
+  /** Unix milliseconds from which it no longer applies */
+  readonly expiresAt: number
 }
 
 export interface PolicySet {
@@ -51,6 +72,8 @@ export interface PolicySet {
   readonly source: string
   /** what layering replaced, for the start-up and reload log */
   readonly replaced: readonly Replacement[]
+  /** the PolicyException files of the directories, in load order */
+  readonly exceptions: readonly PolicyException[]
   /**
    * The policies whose kinds, operations and subresources admit such a request, indexed once at load, so a request
    * touches only the policies that can match it (namespaces, users and selectors are still checked per request).
@@ -96,4 +119,18 @@ export interface Finding extends Violation {
   action: Action
   /** an UPDATE left this violation as it was in oldObject, so it is reported but does not deny */
   preexisting: boolean
+  /**
+   * The exception that exempts it (reported as exempted, never dropped), or one that would have but has expired
+   * (`expired`: the finding counts as if there were none, and a warning says the exception expired).
+   */
+  exception?: FindingException
+  /** a deny finding that monitor mode (--enforcement warn) let pass: reported as what would have been denied */
+  monitored?: true
+}
+
+export interface FindingException {
+  id: string
+  reason: string
+  expires: string
+  expired: boolean
 }

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { reviewAdmission, type ReviewOutcome, type Webhook } from '../admission/review.js'
+import { exempted } from '../engine/exceptions.js'
+import { judgingAt } from '../engine/judging.js'
 import type { ServeConfig } from '../config.js'
 import { errorBody, type GuardError, guardError, isGuardError } from '../errors.js'
 import type { AdmissionRequest } from '../kube/admission.js'
@@ -21,7 +23,8 @@ export interface AdmissionState {
 }
 
 export interface AdmissionAppDeps {
-  config: Pick<ServeConfig, 'bodyLimit' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'>
+  config: Pick<ServeConfig, 'bodyLimit' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'> &
+    Partial<Pick<ServeConfig, 'enforcement' | 'policyAction'>>
   logger: Logger
   state: AdmissionState
   metrics: Metrics
@@ -207,9 +210,11 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   // The admission line carries only strings, numbers and a list of policy ids, so it goes through a logger without
   // the redaction pass (which cannot match anything in it and was a third of the line's cost).
   const admissionLog = admissionLogger(logger)
+  const judging = { enforcement: config.enforcement ?? 'deny', actions: config.policyAction ?? {} }
   const admit = (webhook: Webhook) => async (request: FastifyRequest, reply: FastifyReply) => {
     const started = process.hrtime.bigint()
-    const outcome = reviewAdmission(request.body as string | undefined, state.policies(), state.cluster(), webhook)
+    // The clock is read here, at the edge: the engine judges exceptions' expiry at the time it is given.
+    const outcome = reviewAdmission(request.body as string | undefined, state.policies(), state.cluster(), webhook, judgingAt(Date.now(), judging))
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const decision = decisionLabel(outcome)
     if (outcome.kind === 'rejected') {
@@ -220,7 +225,10 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     const described = outcome.kind === 'answer' ? describeRequest(outcome.request) : undefined
     metrics.requests.inc({ webhook, kind: kindLabel(described?.kind), operation: described?.operation ?? '', decision })
     const findings = outcome.kind === 'answer' ? outcome.findings : []
-    for (const f of findings) metrics.violations.inc({ policy: f.policy, action: f.action })
+    for (const f of findings) {
+      metrics.violations.inc({ policy: f.policy, action: f.action })
+      if (exempted(f) && f.exception !== undefined) metrics.exceptionsApplied.inc({ exception: f.exception.id, policy: f.policy })
+    }
     const line = {
       reqId: request.id,
       webhook,

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { effectiveAction, enforcementModes, type EnforcementMode, type ValidatingAction } from '../engine/judging.js'
+import type { PolicySet } from '../policy/types.js'
 
 /**
  * Every metric endpoint-guard exports, created once per server on its own registry (no global state, so tests
@@ -27,6 +29,23 @@ export function createMetrics() {
       name: 'endpoint_guard_violations_total',
       help: 'Violations found, by policy and action (preexisting violations on UPDATE included).',
       labelNames: ['policy', 'action'] as const,
+      registers: [registry],
+    }),
+    exceptionsApplied: new Counter({
+      name: 'endpoint_guard_exceptions_applied_total',
+      help: 'Findings exempted by a PolicyException, by exception and policy (ids from the loaded files, so a bounded set).',
+      labelNames: ['exception', 'policy'] as const,
+      registers: [registry],
+    }),
+    exceptionsLoaded: new Gauge({
+      name: 'endpoint_guard_exceptions_loaded',
+      help: 'PolicyException files in the set currently in force (expired ones included: they only stop applying).',
+      registers: [registry],
+    }),
+    enforcement: new Gauge({
+      name: 'endpoint_guard_enforcement',
+      help: 'The enforcement mode (--enforcement): 1 for the mode in force, 0 for the other; warn is monitor mode.',
+      labelNames: ['mode'] as const,
       registers: [registry],
     }),
     policiesLoaded: new Gauge({
@@ -73,7 +92,35 @@ export function createMetrics() {
       registers: [registry],
     }),
   }
+  // Every series with a fixed label set exists from start-up at 0, so rate() and alerts work before the first event.
+  for (const result of reloadResults) {
+    metrics.policyReloads.inc({ result }, 0)
+    metrics.certificateReloads.inc({ result }, 0)
+  }
+  metrics.clusterOutages.set(0)
+  metrics.inFlight.set(0)
   return metrics
 }
 
+const reloadResults = ['success', 'failure'] as const
+
 export type Metrics = ReturnType<typeof createMetrics>
+
+export function setEnforcement(metrics: Metrics, mode: EnforcementMode): void {
+  for (const m of enforcementModes) metrics.enforcement.set({ mode: m }, m === mode ? 1 : 0)
+}
+
+/**
+ * The series a policy set can move, at 0 (existing ones keep their counts): violations of each validating policy
+ * under the action its findings get, and each exception with each policy it names. Called at start-up and on
+ * every reload; the labels come from the loaded files, never from requests.
+ */
+export function seedPolicySeries(metrics: Metrics, set: PolicySet, actions: Readonly<Record<string, ValidatingAction>>): void {
+  metrics.policiesLoaded.set(set.policies.length)
+  metrics.exceptionsLoaded.set(set.exceptions.length)
+  for (const p of set.policies) {
+    if (p.action === 'mutate') continue
+    metrics.violations.inc({ policy: p.id, action: effectiveAction(p.id, p.action, { actions }) }, 0)
+  }
+  for (const e of set.exceptions) for (const policy of e.document.policies) metrics.exceptionsApplied.inc({ exception: e.id, policy }, 0)
+}

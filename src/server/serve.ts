@@ -9,10 +9,10 @@ import type { ServeConfig } from '../config.js'
 import { guardError } from '../errors.js'
 import { emptyContext, type ClusterContext } from '../policy/context.js'
 import { buildAdmissionApp, type AdmissionState } from './app.js'
-import { createMetrics, type Metrics } from './metrics.js'
+import { createMetrics, setEnforcement, type Metrics } from './metrics.js'
 import { buildProbeApp } from './probes.js'
 import { certificateStore, type CertificateStore } from './reload/certificate.js'
-import { openPolicyStore, type PolicyStore } from './reload/policies.js'
+import { exceptionsSummary, openPolicyStore, type PolicyStore } from './reload/policies.js'
 import { watchFiles, type FileWatch } from './reload/watch-files.js'
 import { checkCaBundle, generateCertificate, readPemFile, readTlsFiles, secureContextOptions, writeCaFile, type TlsMaterial } from './tls.js'
 
@@ -74,10 +74,23 @@ async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metr
  */
 export async function startServer(config: ServeConfig, logger: Logger): Promise<RunningServer> {
   const metrics = createMetrics()
-  const policies = await openPolicyStore(config.policies, logger, metrics)
+  const policies = await openPolicyStore(config.policies, logger, metrics, config.policyAction)
   const loaded = policies.current()
-  for (const r of loaded.replaced) logger.info({ policy: r.id, file: r.file, by: r.by }, `policy ${r.id} of ${r.file} is replaced by ${r.by}`)
-  logger.info({ policies: loaded.policies.map((p) => p.id), dir: loaded.source }, `loaded ${loaded.policies.length} policies`)
+  for (const r of loaded.replaced) {
+    const what = r.kind === undefined ? 'policy' : 'exception'
+    logger.info({ [what]: r.id, file: r.file, by: r.by }, `${what} ${r.id} of ${r.file} is replaced by ${r.by}`)
+  }
+  logger.info(
+    { policies: loaded.policies.map((p) => p.id), exceptions: exceptionsSummary(loaded, Date.now()), dir: loaded.source },
+    `loaded ${loaded.policies.length} policies and ${loaded.exceptions.length} exceptions`,
+  )
+  setEnforcement(metrics, config.enforcement)
+  const overridden = Object.entries(config.policyAction).map(([id, action]) => `${id}=${action}`)
+  if (config.enforcement === 'warn') {
+    logger.warn({ enforcement: 'warn', policyActions: config.policyAction }, 'enforcement is warn (monitor mode): deny findings are answered as allowed, with warnings saying they would have been denied')
+  } else {
+    logger.info({ enforcement: 'deny', policyActions: config.policyAction }, `enforcement is deny${overridden.length === 0 ? '' : `; policy actions replaced: ${overridden.join(', ')}`}`)
+  }
 
   const { tls, caFile } = await tlsMaterial(config, logger)
   const { context, live } = await clusterContext(config, logger, metrics)

@@ -1,3 +1,4 @@
+import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import t from 'tap'
 import { reviewAdmission } from '../../src/admission/review.js'
@@ -16,7 +17,7 @@ t.test('recorded admission reviews get their golden answers', async (t) => {
   for (const file of files) {
     const name = path.basename(file, '.review.json')
     const body = JSON.stringify(readJson(file))
-    const outcome = reviewAdmission(body, policies, context, 'validate')
+    const outcome = reviewAdmission(body, policies, context, 'validate', judgingAt(0))
     t.equal(outcome.kind, 'answer', `${name}: answered`)
     if (outcome.kind === 'rejected') continue
     const request = readJson<{ request: { uid: string }; apiVersion: string }>(file)

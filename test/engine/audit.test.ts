@@ -1,3 +1,4 @@
+import { judgingAt } from '../../src/engine/judging.js'
 import t from 'tap'
 import { staticContext } from '../../src/cluster/static-context.js'
 import { auditInventory, auditUser, breakagesOf, presumedWriter, type Inventory } from '../../src/engine/audit.js'
@@ -72,7 +73,7 @@ t.test('every deny finding of a live object counts, although each is unchanged b
   const bad = service('bad')
   ;(bad['spec'] as Record<string, unknown>)['externalIPs'] = ['203.0.113.10']
   const inventory: Inventory = { namespaces: [], services: [bad], slices: [], endpoints: [], pods: [] }
-  const [audited] = auditInventory(inventory, policies, staticContext([bad]))
+  const [audited] = auditInventory(inventory, policies, staticContext([bad]), judgingAt(0))
   t.ok(audited?.validation.ok)
   if (audited?.validation.ok !== true) return
   t.equal(audited.validation.outcome, 'denied')

@@ -1,3 +1,4 @@
+import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import jsonPatch, { type Operation } from 'fast-json-patch'
 import t from 'tap'
@@ -35,20 +36,20 @@ t.test('a slice without managed-by gets "manual"; applying the patch and sending
     ['no labels at all', slice()],
     ['other labels', slice({ 'kubernetes.io/service-name': 'example' })],
   ] as const) {
-    const patch = patchOf(reviewAdmission(mutate(object), policies, emptyContext, 'mutate'))
+    const patch = patchOf(reviewAdmission(mutate(object), policies, emptyContext, 'mutate', judgingAt(0)))
     t.ok(patch !== undefined && patch.length > 0, `${name}: patched`)
     const patched = jsonPatch.applyPatch(structuredClone(object), patch ?? [], true, false).newDocument
     t.equal((patched.metadata as { labels: Record<string, string> }).labels['endpointslice.kubernetes.io/managed-by'], 'manual', `${name}: label set`)
-    t.equal(patchOf(reviewAdmission(mutate(patched), policies, emptyContext, 'mutate')), undefined, `${name}: second pass yields no patch`)
+    t.equal(patchOf(reviewAdmission(mutate(patched), policies, emptyContext, 'mutate', judgingAt(0))), undefined, `${name}: second pass yields no patch`)
   }
 })
 
 t.test('patch paths escape "/" in label keys as ~1 and create a missing labels map', async (t) => {
   const policies = await loadPolicies()
-  t.same(patchOf(reviewAdmission(mutate(slice({ team: 'a' })), policies, emptyContext, 'mutate')), [
+  t.same(patchOf(reviewAdmission(mutate(slice({ team: 'a' })), policies, emptyContext, 'mutate', judgingAt(0))), [
     { op: 'add', path: '/metadata/labels/endpointslice.kubernetes.io~1managed-by', value: 'manual' },
   ])
-  t.same(patchOf(reviewAdmission(mutate(slice()), policies, emptyContext, 'mutate')), [
+  t.same(patchOf(reviewAdmission(mutate(slice()), policies, emptyContext, 'mutate', judgingAt(0))), [
     { op: 'add', path: '/metadata/labels', value: { 'endpointslice.kubernetes.io/managed-by': 'manual' } },
   ])
 })
@@ -56,20 +57,20 @@ t.test('patch paths escape "/" in label keys as ~1 and create a missing labels m
 t.test('no patch when nothing changes, on UPDATE, or for other kinds; the request object is never modified', async (t) => {
   const policies = await loadPolicies()
   const labelled = slice({ 'endpointslice.kubernetes.io/managed-by': 'team-x' })
-  t.equal(patchOf(reviewAdmission(mutate(labelled), policies, emptyContext, 'mutate')), undefined, 'already labelled')
-  t.equal(patchOf(reviewAdmission(mutate(slice(), 'UPDATE'), policies, emptyContext, 'mutate')), undefined, 'only on CREATE')
+  t.equal(patchOf(reviewAdmission(mutate(labelled), policies, emptyContext, 'mutate', judgingAt(0))), undefined, 'already labelled')
+  t.equal(patchOf(reviewAdmission(mutate(slice(), 'UPDATE'), policies, emptyContext, 'mutate', judgingAt(0))), undefined, 'only on CREATE')
   const svc = readJson<{ request: KubeObject }>(path.join(fixturesDir, 'reviews', 'pepr-service-create.review.json'))
-  t.equal(patchOf(reviewAdmission(JSON.stringify(svc), policies, emptyContext, 'mutate')), undefined, 'Services are not mutated')
+  t.equal(patchOf(reviewAdmission(JSON.stringify(svc), policies, emptyContext, 'mutate', judgingAt(0))), undefined, 'Services are not mutated')
   const object = slice()
   const before = JSON.stringify(object)
-  reviewAdmission(mutate(object), policies, emptyContext, 'mutate')
+  reviewAdmission(mutate(object), policies, emptyContext, 'mutate', judgingAt(0))
   t.equal(JSON.stringify(object), before)
 })
 
 t.test('the audit action allows and records in auditAnnotations, with no warning to the user', async (t) => {
   const policies = await loadPolicies([path.join(fixturesDir, 'policies-audit')])
   const review = readJson<{ request: KubeObject }>(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'))
-  const answer = reviewAdmission(JSON.stringify(review), policies, emptyContext, 'validate')
+  const answer = reviewAdmission(JSON.stringify(review), policies, emptyContext, 'validate', judgingAt(0))
   if (answer.kind !== 'answer') throw new Error('not answered')
   t.same(answer.review.response, {
     uid: '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01',

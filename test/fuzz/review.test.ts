@@ -1,3 +1,4 @@
+import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
@@ -29,7 +30,7 @@ for (const [name, arbitrary, numRuns] of bodies) {
     let answered = 0
     fc.assert(
       fc.property(arbitrary, webhooks, (body, webhook) => {
-        const outcome = reviewAdmission(body, policies, cluster, webhook)
+        const outcome = reviewAdmission(body, policies, cluster, webhook, judgingAt(0))
         if (outcome.kind !== 'rejected') answered++
         const problem = checkOutcome(body, outcome)
         if (problem !== undefined) throw new Error(problem)

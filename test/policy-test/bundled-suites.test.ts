@@ -1,5 +1,6 @@
 // The bundled policy test suites (schemas/policy-tests/*.yaml) run as tests: one assertion per case, so a
 // failing case names its suite and description and says what did not match. The cases themselves are data.
+import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import t from 'tap'
 import type { Outcome } from '../../src/engine/outcome.js'
@@ -25,7 +26,7 @@ for (const entry of loaded) {
     const seen = outcomes.get(suite.policy) ?? new Set<Outcome>()
     outcomes.set(suite.policy, seen)
     for (const c of suite.cases) seen.add(c.expect.outcome)
-    for (const result of runSuite(suite, policies)) {
+    for (const result of runSuite(suite, policies, judgingAt(0))) {
       t.ok(result.passed, result.description, { problems: result.problems })
     }
   })

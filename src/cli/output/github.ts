@@ -1,5 +1,5 @@
 import { stdinName } from '../../manifest/inputs.js'
-import { locationOf, objectOf, summaryLine, type Output, type OutputLabels, type Result } from './result.js'
+import { exceptionNote, locationOf, objectOf, shownAction, summaryLine, type Output, type OutputLabels, type Result } from './result.js'
 
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
 function escapeData(s: string): string {
@@ -37,7 +37,7 @@ export function githubOutput(write: (line: string) => void, labels: OutputLabels
         return
       }
       const subject = location === '' ? objectOf(r) : `${location} ${objectOf(r)}`
-      for (const f of r.findings) write(annotation(levels[f.action], r.file, f.line ?? r.line, f.policy, `${subject}: ${f.message}`))
+      for (const f of r.findings) write(annotation(levels[shownAction(f)], r.file, f.line ?? r.line, f.policy, `${subject}: ${f.message}${exceptionNote(f)}`))
       if (r.status === 'error') write(annotation('error', r.file, r.line, 'endpoint-guard', `${subject}: ${r.error ?? 'unknown error'}`))
     },
     end(summary, error) {

@@ -8,7 +8,7 @@ function ordered(r: Result): Record<string, unknown> {
   }
   out['findings'] = r.findings.map((f) => {
     const finding: Record<string, unknown> = {}
-    for (const key of ['policy', 'action', 'path', 'type', 'value', 'detail', 'message', 'line'] as const) {
+    for (const key of ['policy', 'action', 'path', 'type', 'value', 'detail', 'message', 'line', 'exception'] as const) {
       if (f[key] !== undefined) finding[key] = f[key]
     }
     return finding

@@ -1,4 +1,4 @@
-import { locationOf, objectOf, type Output, type OutputLabels, type Result, type RunError } from './result.js'
+import { exceptionNote, locationOf, objectOf, shownAction, type Output, type OutputLabels, type Result, type RunError } from './result.js'
 
 /** XML 1.0's Char production: tab, newline, return, and everything from space up but surrogates, U+FFFE/U+FFFF. */
 function isXmlChar(c: number): boolean {
@@ -74,7 +74,7 @@ export function junitOutput(write: (line: string) => void, labels: OutputLabels)
       const name = r.kind === undefined ? doc || file : `${doc} ${objectOf(r)}`.trim()
       const body: string[] = []
       for (const f of r.findings) {
-        if (f.action !== 'deny') continue
+        if (shownAction(f) !== 'deny') continue
         current.failures++
         body.push(`      <failure${attributes({ message: f.message, type: f.policy })}>${text(`${at(r, f.line ?? r.line)}${f.message}`)}</failure>`)
       }
@@ -83,7 +83,7 @@ export function junitOutput(write: (line: string) => void, labels: OutputLabels)
         const message = r.error ?? 'unknown error'
         body.push(`      <error${attributes({ message, type: 'error' })}>${text(`${at(r, r.line)}${message}`)}</error>`)
       }
-      const notes = r.findings.filter((f) => f.action !== 'deny').map((f) => `${at(r, f.line ?? r.line)}${f.action}: ${f.message}`)
+      const notes = r.findings.filter((f) => shownAction(f) !== 'deny').map((f) => `${at(r, f.line ?? r.line)}${f.action}: ${f.message}${exceptionNote(f)}`)
       if (notes.length > 0) body.push(`      <system-out>${text(notes.join('\n'))}</system-out>`)
       const open = `    <testcase${attributes({ name, classname: file, file: r.file, line: r.line })}`
       current.cases.push(body.length === 0 ? `${open}/>` : [`${open}>`, ...body, '    </testcase>'].join('\n'))

@@ -36,6 +36,11 @@ export interface ReportedFinding {
   message: string
   /** 1-based line of the field in the input file (check only) */
   line?: number
+  /**
+   * The PolicyException that exempts the finding (it does not fail the object), or that would have but expired
+   * (`expired: true`: the finding counts as if there were none).
+   */
+  exception?: { id: string; reason: string; expires: string; expired?: true }
 }
 
 export interface Result {
@@ -109,7 +114,28 @@ export function reportedFinding(f: Finding): ReportedFinding {
   const action = f.action === 'mutate' ? 'audit' : f.action
   const out: ReportedFinding = { policy: f.policy, action, path: f.path, type: f.type, detail: f.detail, message: findingText(f) }
   if (f.value !== undefined) out.value = f.value
+  if (f.exception !== undefined) {
+    const { id, reason, expires, expired } = f.exception
+    out.exception = expired ? { id, reason, expires, expired: true } : { id, reason, expires }
+  }
   return out
+}
+
+/** Whether an exception exempts a reported finding. */
+export function isExempted(f: ReportedFinding): boolean {
+  return f.exception !== undefined && f.exception.expired !== true
+}
+
+/** The action a finding is shown with: an exempted deny is shown (and fails CI) as a warning. */
+export function shownAction(f: ReportedFinding): ReportedFinding['action'] {
+  return f.action === 'deny' && isExempted(f) ? 'warn' : f.action
+}
+
+/** What follows a finding's message in the line formats: the exception that exempts it, or that expired. */
+export function exceptionNote(f: ReportedFinding): string {
+  if (f.exception === undefined) return ''
+  if (f.exception.expired === true) return ` (exception ${f.exception.id} expired at ${f.exception.expires})`
+  return ` (exempted by exception ${f.exception.id}: ${f.exception.reason})`
 }
 
 /** The engine's outcome in the words of a result status (kubeconform's vocabulary). */

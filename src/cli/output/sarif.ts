@@ -2,7 +2,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { stdinName } from '../../manifest/inputs.js'
 import type { PolicySet } from '../../policy/types.js'
-import { objectOf, type Output, type ReportedFinding, type Result, type RunError } from './result.js'
+import { exceptionNote, objectOf, shownAction, type Output, type ReportedFinding, type Result, type RunError } from './result.js'
 
 /** What a SARIF log names besides the results: the tool, its rules (the policies), and where paths start. */
 export interface SarifContext {
@@ -70,8 +70,8 @@ export function sarifOutput(write: (line: string) => void, context: SarifContext
     const out: Record<string, unknown> = { ruleId: f.policy }
     const index = ruleIndex.get(f.policy)
     if (index !== undefined) out['ruleIndex'] = index
-    out['level'] = levels[f.action]
-    out['message'] = { text: `${objectOf(r)}: ${f.path}: ${f.type}: ${value}${f.detail}` }
+    out['level'] = levels[shownAction(f)]
+    out['message'] = { text: `${objectOf(r)}: ${f.path}: ${f.type}: ${value}${f.detail}${exceptionNote(f)}` }
     out['locations'] = [location(r, f.line ?? r.line)]
     return out
   }

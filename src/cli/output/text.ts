@@ -1,4 +1,4 @@
-import { objectOf, summaryLine, type Output, type OutputLabels, type Result } from './result.js'
+import { exceptionNote, isExempted, objectOf, summaryLine, type Output, type OutputLabels, type Result } from './result.js'
 
 /** `dir/a.yaml:17`, clickable in terminals and editors; the file alone when there is no line; empty for live objects. */
 function fileLine(r: Result, line: number | undefined): string {
@@ -25,7 +25,7 @@ export function textOutput(write: (line: string) => void, labels: OutputLabels):
         write(`${prefix(r.line)}error: ${r.error ?? 'unknown error'}`)
         return
       }
-      for (const f of r.findings) write(`${prefix(f.line ?? r.line)}${objectOf(r)}: ${f.action}: ${f.message}`)
+      for (const f of r.findings) write(`${prefix(f.line ?? r.line)}${objectOf(r)}: ${isExempted(f) ? 'exempted' : f.action}: ${f.message}${exceptionNote(f)}`)
       if (r.status === 'error') write(`${prefix(r.line)}${objectOf(r)}: error: ${r.error ?? 'unknown error'}`)
     },
     end(summary) {

@@ -1,10 +1,11 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { describeError, isGuardError } from '../../errors.js'
+import { actionProblems, type ValidatingAction } from '../../engine/judging.js'
+import { describeError, guardError, isGuardError } from '../../errors.js'
 import { PolicyLoadError, compilePolicies, type PolicySource } from '../../policy/compile.js'
 import type { PolicySet } from '../../policy/types.js'
-import { layersLabel, readMetaSchema, readPolicySources } from '../../policy-files/read.js'
-import type { Metrics } from '../metrics.js'
+import { layersLabel, readExceptionSchema, readMetaSchema, readPolicySources } from '../../policy-files/read.js'
+import { seedPolicySeries, type Metrics } from '../metrics.js'
 import { changeReader, contentHash, type ReloadResult } from './read-change.js'
 
 /** The policy set in force, and how to replace it. */
@@ -29,19 +30,40 @@ function locate(err: unknown, dir: string): { code: string; file: string; pointe
   return { code: isGuardError(err) ? err.code : 'EG_INTERNAL', file: dir, pointer: '/', problem }
 }
 
+/** The exceptions of a set, for the log: id, file, expiry, and whether it has expired at `now`. */
+export function exceptionsSummary(set: PolicySet, now: number) {
+  return set.exceptions.map((e) => ({ id: e.id, policies: e.document.policies, expires: e.document.expires, expired: now >= e.expiresAt }))
+}
+
+/** Logs each exception that has expired: it no longer applies, and its file is due for removal or renewal. */
+function logExpired(set: PolicySet, logger: Logger): void {
+  for (const e of exceptionsSummary(set, Date.now())) {
+    if (e.expired) logger.warn({ exception: e.id, expires: e.expires }, `exception ${e.id} expired at ${e.expires}; ${e.policies.join(', ')} apply to its objects again`)
+  }
+}
+
 /**
  * Loads the policies directory once (an invalid set throws: start-up stops) and returns the store that reloads
  * it. A reload reads every file, skips compiling when nothing changed since the last attempt, and swaps the set
  * with one assignment, so a request sees either the old set or the new one. A rejected set is logged with the
  * file and JSON pointer, counted, and the last good set stays in force.
  */
-export async function openPolicyStore(dirs: readonly string[], logger: Logger, metrics: Metrics): Promise<PolicyStore> {
+export async function openPolicyStore(
+  dirs: readonly string[],
+  logger: Logger,
+  metrics: Metrics,
+  actions: Readonly<Record<string, ValidatingAction>> = {},
+): Promise<PolicyStore> {
   const dir = layersLabel(dirs)
-  const meta = await readMetaSchema()
+  const [meta, exceptionSchema] = await Promise.all([readMetaSchema(), readExceptionSchema()])
   const sources = await readPolicySources(dirs)
-  let current = compilePolicies(sources, meta, dir)
+  let current = compilePolicies(sources, meta, dir, exceptionSchema)
   const readChange = changeReader(() => readPolicySources(dirs), fingerprint, fingerprint(sources))
-  metrics.policiesLoaded.set(current.policies.length)
+  // --policy-action naming no loaded policy is a typo that would leave a policy enforcing: start-up stops.
+  const problems = actionProblems(current, actions)
+  if (problems.length > 0) throw guardError('EG_CONFIG', `${problems.join('; ')}.`)
+  seedPolicySeries(metrics, current, actions)
+  logExpired(current, logger)
 
   const reject = (err: unknown): ReloadResult => {
     const where = locate(err, dir)
@@ -60,7 +82,7 @@ export async function openPolicyStore(dirs: readonly string[], logger: Logger, m
       const next = change.value
       let set: PolicySet
       try {
-        set = compilePolicies(next, meta, dir)
+        set = compilePolicies(next, meta, dir, exceptionSchema)
       } catch (err) {
         return reject(err)
       }
@@ -68,7 +90,10 @@ export async function openPolicyStore(dirs: readonly string[], logger: Logger, m
       const ids = set.policies.map((p) => p.id)
       current = set
       metrics.policyReloads.inc({ result: 'success' })
-      metrics.policiesLoaded.set(ids.length)
+      seedPolicySeries(metrics, set, actions)
+      // After start-up the set may drop a policy that --policy-action names: said, not refused (the flag cannot change).
+      for (const problem of actionProblems(set, actions)) logger.warn({ dir }, problem)
+      logExpired(set, logger)
       logger.info(
         {
           dir,
@@ -76,6 +101,7 @@ export async function openPolicyStore(dirs: readonly string[], logger: Logger, m
           added: ids.filter((id) => !before.has(id)),
           removed: [...before].filter((id) => !ids.includes(id)),
           replaced: set.replaced,
+          exceptions: exceptionsSummary(set, Date.now()),
         },
         `policies reloaded: ${ids.length} in force`,
       )
