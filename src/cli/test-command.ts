@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander'
 import { parseConfig, type ConfigOf } from '../config.js'
+import { judgingAt } from '../engine/judging.js'
 import { describeError } from '../errors.js'
 import { bundledSuitesDir, loadSuites } from '../policy-test/load.js'
-import { judgingAt } from '../engine/judging.js'
 import { runSuite } from '../policy-test/run.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'

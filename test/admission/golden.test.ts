@@ -1,8 +1,8 @@
-import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import t from 'tap'
 import { reviewAdmission } from '../../src/admission/review.js'
 import { loadContextFile } from '../../src/cluster/context-file.js'
+import { judgingAt } from '../../src/engine/judging.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
 import { fixturesDir, golden, listFiles, readJson } from '../support/fixtures.js'
 

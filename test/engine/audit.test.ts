@@ -1,7 +1,7 @@
-import { judgingAt } from '../../src/engine/judging.js'
 import t from 'tap'
 import { staticContext } from '../../src/cluster/static-context.js'
 import { auditInventory, auditUser, breakagesOf, presumedWriter, type Inventory } from '../../src/engine/audit.js'
+import { judgingAt } from '../../src/engine/judging.js'
 import { kubernetesUsers } from '../../src/kube/identities.js'
 import { objectKey, type KubeObject } from '../../src/kube/object.js'
 import { loadPolicies } from '../../src/policy-files/read.js'

@@ -1,8 +1,8 @@
 // The bundled policy test suites (schemas/policy-tests/*.yaml) run as tests: one assertion per case, so a
 // failing case names its suite and description and says what did not match. The cases themselves are data.
-import { judgingAt } from '../../src/engine/judging.js'
 import path from 'node:path'
 import t from 'tap'
+import { judgingAt } from '../../src/engine/judging.js'
 import type { Outcome } from '../../src/engine/outcome.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
 import { loadSuites } from '../../src/policy-test/load.js'
