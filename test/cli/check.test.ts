@@ -63,6 +63,23 @@ const cases: Case[] = [
     stderr:
       'endpoint-guard check: policy service-external-ips of schemas/policies/service-external-ips.json is replaced by test/fixtures/cli/policies-layered/service-external-ips.json\n',
   },
+  // PolicyException files beside the policies: an exempted finding is reported with its exception and does not
+  // fail the document; one that expired (2020) no longer exempts, and says so.
+  {
+    name: 'check-exceptions.txt',
+    args: ['check', '--policies', 'bundled', '--policies', 'test/fixtures/cli/exceptions', `${manifests}/mixed/services.yaml`, `${manifests}/mixed/slices/loopback.yaml`],
+    code: 1,
+  },
+  {
+    name: 'check-exceptions.json',
+    args: ['check', '-o', 'json', '--policies', 'bundled', '--policies', 'test/fixtures/cli/exceptions', `${manifests}/mixed/services.yaml`, `${manifests}/mixed/slices/loopback.yaml`],
+    code: 1,
+  },
+  {
+    name: 'check-exceptions.github',
+    args: ['check', '-o', 'github', '--policies', 'bundled', '--policies', 'test/fixtures/cli/exceptions', `${manifests}/mixed/services.yaml`],
+    code: 0,
+  },
   // Policies that do not load: the plain line on stderr, and the error in the machine-readable formats.
   { name: 'check-bad-policies.json', args: ['check', '-o', 'json', '--policies', 'test/fixtures/cli/policies-broken', `${manifests}/valid`], code: 2, stderr: badRef },
   { name: 'check-bad-policies.github', args: ['check', '-o', 'github', '--policies', 'test/fixtures/cli/policies-broken', `${manifests}/valid`], code: 2, stderr: badRef },
