@@ -31,6 +31,8 @@ controllers (an EndpointSlice whose managed-by label names a controller and whos
 Service or Endpoints; the Endpoints of a Service with a selector; default/kubernetes) are evaluated as
 written by those controllers, everything else as a user.
 
+PolicyException files in the --policies directories exempt the findings they cover, shown as exempted.
+
 Breakages are reported as warnings: missing-endpoints (a Service whose selector matches no Pod),
 orphan-endpointslice (a slice whose kubernetes.io/service-name names no Service), endpoints-not-ready (a
 Service whose endpoints all have ready=false).

@@ -35,6 +35,9 @@ for documents without one); mutating policies are applied first, as the API serv
 before validating ones. Other kinds are skipped. Namespace documents in the input give namespace labels, and
 Services give the context of the rules about a slice's Service.
 
+PolicyException files in the --policies directories exempt the findings they cover: each is shown as
+exempted with its exception and reason, and does not fail the document; an expired one no longer exempts.
+
 A Service, EndpointSlice or Endpoints whose apiVersion Kubernetes does not serve (discovery.k8s.io/v1beta1
 EndpointSlice, removed in 1.25; no apiVersion at all) is an error that names the version to use.
 

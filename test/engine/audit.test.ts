@@ -4,6 +4,8 @@ import { auditInventory, auditUser, breakagesOf, presumedWriter, type Inventory 
 import { judgingAt } from '../../src/engine/judging.js'
 import { kubernetesUsers } from '../../src/kube/identities.js'
 import { objectKey, type KubeObject } from '../../src/kube/object.js'
+import { policySet } from '../../src/policy/policy-set.js'
+import type { PolicyExceptionDocument } from '../../src/policy/types.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
 
 const service = (name: string, selector?: Record<string, string>): KubeObject => ({
@@ -79,4 +81,29 @@ t.test('every deny finding of a live object counts, although each is unchanged b
   t.equal(audited.validation.outcome, 'denied')
   const external = audited.validation.findings.find((f) => f.policy === 'service-external-ips')
   t.equal(external?.preexisting, false, 'reported as a violation, not as ratcheted')
+})
+
+t.test('an exception exempts a live object too: reported with the exception, not a violation', async (t) => {
+  const bundled = await loadPolicies()
+  const bad = service('bad')
+  ;(bad['spec'] as Record<string, unknown>)['externalIPs'] = ['203.0.113.10']
+  const document: PolicyExceptionDocument = {
+    kind: 'PolicyException',
+    id: 'bad-external-ip',
+    policies: ['service-external-ips'],
+    match: { names: ['bad'] },
+    reason: 'NET-1234',
+    expires: '2030-01-01',
+  }
+  const policies = policySet(bundled.policies, 'test', [], [{ id: document.id, file: 'e.json', document, expiresAt: Date.parse('2030-01-02T00:00:00Z') }])
+  const inventory: Inventory = { namespaces: [], services: [bad], slices: [], endpoints: [], pods: [] }
+  const [audited] = auditInventory(inventory, policies, staticContext([bad]), judgingAt(Date.parse('2029-12-31T00:00:00Z')))
+  if (audited?.validation.ok !== true) {
+    t.fail('evaluated')
+    return
+  }
+  t.not(audited.validation.outcome, 'denied')
+  t.equal(audited.validation.findings.find((f) => f.policy === 'service-external-ips')?.exception?.id, 'bad-external-ip')
+  const [later] = auditInventory(inventory, policies, staticContext([bad]), judgingAt(Date.parse('2030-01-02T00:00:00Z')))
+  t.equal(later?.validation.ok === true && later.validation.outcome, 'denied', 'expired: a violation again')
 })

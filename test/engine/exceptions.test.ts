@@ -89,3 +89,21 @@ t.test('validate: exceptions of the set, monitor mode and per-policy actions', a
   t.same(ids(overridden), ['service-external-ips:audit::'], '--policy-action replaces the action of its findings')
   t.equal(overridden.ok && overridden.outcome, 'audited')
 })
+
+t.test('test: a suite runs with the loaded exceptions that name its policy', async (t) => {
+  const { runSuite } = await import('../../src/policy-test/run.js')
+  const bundled = await loadPolicies()
+  const set = policySet(bundled.policies, 'test', [], [exception('proxy', { names: ['proxy'] }, ['service-external-ips'])])
+  const suite = {
+    policy: 'service-external-ips',
+    cases: [
+      {
+        description: 'exempted',
+        object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'proxy' }, spec: { externalIPs: ['1.1.1.1'] } },
+        expect: { outcome: 'warned' as const, messages: ['(exempted by exception proxy: because proxy)'] },
+      },
+    ],
+  }
+  t.same(runSuite(suite, set, judgingAt(expiry - 1)).map((r) => r.problems), [[]])
+  t.equal(runSuite(suite, set, judgingAt(expiry))[0]?.outcome, 'denied', 'expired')
+})
