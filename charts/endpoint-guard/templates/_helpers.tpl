@@ -86,11 +86,13 @@ On upgrade the existing Secret is reused so the caBundle and the serving pair do
 {{- toJson (get .Values "__selfSignedTLS") }}
 {{- end }}
 
-{{/* Client config, selectors and conditions shared by the validating and mutating webhooks. */}}
+{{/*
+Rules, selectors and conditions shared by the validating and mutating webhooks (each sets its own failurePolicy).
+The include selectors of webhook.namespaceSelector/objectSelector narrow a rollout; the exclusions always apply.
+*/}}
 {{- define "endpoint-guard.webhookCommon" -}}
 admissionReviewVersions: ["v1"]
 sideEffects: None
-failurePolicy: {{ .Values.webhook.failurePolicy }}
 matchPolicy: Equivalent
 timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
 rules:
@@ -105,6 +107,10 @@ rules:
     operations: ["CREATE", "UPDATE"]
     scope: Namespaced
 namespaceSelector:
+  {{- with .Values.webhook.namespaceSelector.matchLabels }}
+  matchLabels:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   matchExpressions:
     - key: endpoint-guard.io/ignore
       operator: NotIn
@@ -115,12 +121,33 @@ namespaceSelector:
         {{- range uniq (concat (list .Release.Namespace "kube-system") .Values.webhook.excludedNamespaces) }}
         - {{ . | quote }}
         {{- end }}
-{{- /* matchConditions are GA in 1.30; older API servers would reject or drop the field. */}}
-{{- if and .Values.webhook.matchConditions.enabled .Values.webhook.matchConditions.skipUsers (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) }}
-matchConditions:
-  - name: skip-kubernetes-controllers
-    expression: {{ printf "!(request.userInfo.username in %s)" (toJson .Values.webhook.matchConditions.skipUsers | replace "\"" "'") | quote }}
+    {{- with .Values.webhook.namespaceSelector.matchExpressions }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- with .Values.webhook.objectSelector }}
+objectSelector:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- /* matchConditions are GA in 1.30; older API servers would reject or drop the field. */}}
+{{- $skipUsers := .Values.webhook.matchConditions.skipUsers }}
+{{- $lbControllers := .Values.loadBalancerControllers }}
+{{- if and .Values.webhook.matchConditions.enabled (or $skipUsers $lbControllers) (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) }}
+matchConditions:
+  {{- with $skipUsers }}
+  - name: skip-kubernetes-controllers
+    expression: {{ printf "!(request.userInfo.username in %s)" (include "endpoint-guard.celList" .) | quote }}
+  {{- end }}
+  {{- with $lbControllers }}
+  {{- /* Their status updates never wait on this webhook; service-status-ingress allows exactly these users. */}}
+  - name: skip-load-balancer-controllers-status
+    expression: {{ printf "!(request.resource.resource == 'services' && request.subResource == 'status' && request.userInfo.username in %s)" (include "endpoint-guard.celList" .) | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A list of strings as a CEL list literal (values.schema.json refuses quotes and backslashes in them). */}}
+{{- define "endpoint-guard.celList" -}}
+{{- toJson . | replace "\"" "'" -}}
 {{- end }}
 
 {{/* caBundle (self-signed) for a webhook's clientConfig; cert-manager's injector fills it otherwise. */}}
@@ -142,8 +169,63 @@ CEL for the Namespace webhook entry: whether one of webhook.namespaces.guardedLa
 and oldObject (null on CREATE) but not the other, or present in both with different values.
 */}}
 {{- define "endpoint-guard.guardedLabelChanged" -}}
-{{- $keys := toJson .Values.webhook.namespaces.guardedLabels | replace "\"" "'" -}}
+{{- $keys := include "endpoint-guard.celList" .Values.webhook.namespaces.guardedLabels -}}
 {{- $now := "(has(object.metadata.labels) && k in object.metadata.labels)" -}}
 {{- $before := "(oldObject != null && has(oldObject.metadata.labels) && k in oldObject.metadata.labels)" -}}
 {{- printf "%s.exists(k, %s != %s || (%s && %s && object.metadata.labels[k] != oldObject.metadata.labels[k]))" $keys $now $before $now $before -}}
+{{- end }}
+
+{{/* Pod-level settings shared by the webhook Deployment and the audit CronJob: the same hardened pod. */}}
+{{- define "endpoint-guard.podCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The container's image and security context, shared by the webhook and the audit. */}}
+{{- define "endpoint-guard.containerCommon" -}}
+image: {{ include "endpoint-guard.image" . }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+securityContext:
+  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+{{- end }}
+
+{{/* The policies ConfigMap and a /tmp emptyDir: every endpoint-guard pod reads the one and needs the other. */}}
+{{- define "endpoint-guard.policyVolumes" -}}
+- name: policies
+  configMap:
+    name: {{ include "endpoint-guard.policiesConfigMapName" . }}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
+
+{{- define "endpoint-guard.policyVolumeMounts" -}}
+- name: policies
+  mountPath: /etc/endpoint-guard/policies
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{- define "endpoint-guard.auditName" -}}
+{{- printf "%s-audit" (include "endpoint-guard.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
