@@ -18,7 +18,7 @@ from test/fixtures/reviews). To evaluate manifests (YAML or JSON objects), use e
 Exit status:
   0  the request is allowed (with or without warnings, audit annotations or a patch)
   1  the request is denied, or a policy failed on it
-  2  usage error, the policies or the --namespaces file cannot be loaded, or the input cannot be read or
+  2  usage error, the policies or the --context file cannot be loaded, or the input cannot be read or
      is not an AdmissionReview (the 4xx body the server would send is printed)`
 
 export function registerReview(program: Command, io: Io): void {
@@ -61,7 +61,7 @@ function manifestKind(text: string, file: string): string | undefined {
 export async function runReview(text: string, file: string, config: ConfigOf<'review'>, io: Pick<Io, 'stdout' | 'stderr'>, cwd: string): Promise<number> {
   const loaded = await loadPoliciesFor('review', config.policies, io.stderr, cwd)
   if (!loaded.ok) return 2
-  const context = config.namespaces === undefined ? emptyContext : await loadContextFile(config.namespaces)
+  const context = config.context === undefined ? emptyContext : await loadContextFile(config.context)
   const outcome = reviewAdmission(text, loaded.policies, context, config.mutate ? 'mutate' : 'validate')
   if (outcome.kind === 'rejected') {
     io.stdout(JSON.stringify(errorBody(outcome.error), null, 2))

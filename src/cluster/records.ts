@@ -4,11 +4,24 @@
  */
 import { wellKnownLabels } from '../kube/identities.js'
 import { isObject, labelsOf, objectName, objectNamespace, type KubeObject } from '../kube/object.js'
+import type { Labels } from '../kube/object.js'
 import type { NodeRecord, ServicePortRecord, ServiceRecord, SliceRecord } from '../policy/context.js'
+
+/** A Namespace as the context keeps it: its name and a copy of its labels (namespace selectors match on them). */
+export interface NamespaceRecord {
+  readonly name: string
+  readonly labels: Labels
+}
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 const objects = (value: unknown): Array<Record<string, unknown>> => (Array.isArray(value) ? value.filter(isObject) : [])
 const specOf = (obj: KubeObject): Record<string, unknown> => (isObject(obj['spec']) ? obj['spec'] : {})
+
+export function namespaceRecord(obj: KubeObject): NamespaceRecord | undefined {
+  const name = objectName(obj)
+  if (name === undefined) return undefined
+  return Object.freeze({ name, labels: Object.freeze({ ...labelsOf(obj) }) })
+}
 
 export function serviceRecord(obj: KubeObject, defaultNamespace = 'default'): ServiceRecord | undefined {
   const name = objectName(obj)

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { contextCaches } from '../cluster/caches.js'
 
 /**
  * Every metric endpoint-guard exports, created once per server on its own registry (no global state, so tests
@@ -73,6 +74,9 @@ export function createMetrics() {
       registers: [registry],
     }),
   }
+  // Every cache is exported from start-up, 0 until it syncs (and with no cluster at all): an alert on
+  // `== 0` needs the series to exist, and a dashboard shows every cache whichever source is used.
+  for (const cache of contextCaches) metrics.clusterCacheSynced.set({ cache }, 0)
   return metrics
 }
 
