@@ -3,8 +3,7 @@
  * messages read, so the caches of a large cluster stay small, and a cached record never aliases a whole object.
  */
 import { wellKnownLabels } from '../kube/identities.js'
-import { isObject, labelsOf, objectName, objectNamespace, type KubeObject } from '../kube/object.js'
-import type { Labels } from '../kube/object.js'
+import { isObject, labelsOf, objectName, objectNamespace, type KubeObject, type Labels } from '../kube/object.js'
 import type { NodeRecord, ServicePortRecord, ServiceRecord, SliceRecord } from '../policy/context.js'
 
 /** A Namespace as the context keeps it: its name and a copy of its labels (namespace selectors match on them). */
