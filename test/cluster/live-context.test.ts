@@ -487,6 +487,8 @@ t.test('stop() ends watches and retries and rejects pending waits', async (t) =>
   await failing.stop()
   await t.rejects(waiting, /stopped before it synced/)
   await t.rejects(failing.waitForSync(), /stopped before it synced/)
+  // The fake runs in this process: a request written just before stop() is only seen by it a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 200))
   const requests = api.requests.length
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(api.requests.length, requests, 'no retries after stop()')
