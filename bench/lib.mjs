@@ -135,7 +135,7 @@ export function startWebhook(options = {}) {
   const { contextFile } = options
   return startChild(mainJs(), {
     ...options,
-    extraArgs: ['serve', '--log-level', 'info', ...(contextFile ? ['--namespaces', contextFile] : []), ...(options.extraArgs ?? [])],
+    extraArgs: ['serve', '--log-level', 'info', ...(contextFile ? ['--context', contextFile] : []), ...(options.extraArgs ?? [])],
   })
 }
 

@@ -3,10 +3,14 @@
 //   npm run bench -- soak            a few minutes at 80% of max throughput, RSS sampled     (node bench/soak.mjs)
 //   npm run bench -- overload        well past max, then back: 503s or bounded latency      (node bench/overload.mjs)
 //   npm run bench -- fuzz            the long fuzz run of decode → decide → encode          (node bench/fuzz.mjs)
+//   npm run bench -- context         the cluster context at 50,000 Services: ready time, RSS, bytes per record
+//   npm run bench -- check           check: 10,000 documents in < 5 s, RSS growth up to 100,000   (BENCH_SCALE=0.1 quick)
 // Knobs (environment): BENCH_SECONDS (10, per throughput run), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32),
 // BENCH_STARTS (5), BENCH_JSON=<file> (also write the raw results). Loopback only. Needs dist/ (built if missing).
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
+import { checkThroughputBench, checkThroughputReport } from './check-throughput.mjs'
+import { contextScaleBench, contextScaleReport } from './context-scale.mjs'
 import { decideBench, linearity } from './decide.mjs'
 import { ensureBuilt, hasTaskset, pinSelf, rssMb, sampleRss, sleep, startBare, startWebhook, waitForQuietHost } from './lib.mjs'
 import { checkMix, loadRun, pacedRun } from './load.mjs'
@@ -149,6 +153,10 @@ else if (command === 'fuzz') {
   console.log(`fuzz: ${rows.reduce((s, r) => s + r.runs, 0)} cases, no failures, ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s`)
 } else if (command === 'decide') {
   await import('./decide.mjs').then((m) => m.decideBench()).then((r) => console.log(JSON.stringify(r, null, 2)))
+} else if (command === 'context') {
+  console.log(contextScaleReport(await contextScaleBench()))
+} else if (command === 'check') {
+  console.log(checkThroughputReport(await checkThroughputBench()))
 } else if (command === 'all') {
   const t0 = performance.now()
   // The load generator (this process) on core 1; the servers are started on core 0.
@@ -159,11 +167,15 @@ else if (command === 'fuzz') {
   const tp = await throughput(mix)
   log('decision cost...')
   const dc = await decideBench()
-  const table = report({ mix, start, tp, dc })
+  log('cluster context at scale...')
+  const context = await contextScaleBench()
+  log('check throughput...')
+  const check = await checkThroughputBench()
+  const table = [report({ mix, start, tp, dc }), '', '| target | figure | limit | ratio |', '|---|---|---|---|', contextScaleReport(context), checkThroughputReport(check)].join('\n')
   console.log(table)
   console.log(`\n(${fmt((performance.now() - t0) / 1000)} s)`)
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, table }, null, 2))
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, context, check, table }, null, 2))
 } else {
-  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz or decide`)
+  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz, decide, context or check`)
   process.exitCode = 2
 }

@@ -18,6 +18,11 @@ interface Setting {
   flag: string
   /** one-letter alias, e.g. `-o` */
   short?: string
+  /**
+   * older names of the flag, still accepted (hidden from --help, named in the help text) with their environment
+   * variables; the flag's own name wins when both are given
+   */
+  aliases?: readonly string[]
   /** the value's name in --help (`--policies <dir>`); `<value>` when not given */
   arg?: string
   kind: Kind
@@ -72,12 +77,13 @@ export const settings = {
     default: 'default',
     help: 'Service namespace put in the generated certificate (else $POD_NAMESPACE)',
   },
-  namespaces: {
-    flag: 'namespaces',
+  context: {
+    flag: 'context',
+    aliases: ['namespaces'],
     arg: '<file>',
     kind: 'path',
     commands: ['serve', 'review'],
-    help: 'Namespace and Service manifests giving the cluster context when no cluster is used',
+    help: 'Namespace, Service, Node and EndpointSlice manifests giving the cluster context when no cluster is used',
   },
   kubeconfig: {
     flag: 'kubeconfig',
@@ -192,6 +198,15 @@ export function envName(flag: string): string {
   return `ENDPOINT_GUARD_${flag.toUpperCase().replace(/-/g, '_')}`
 }
 
+/** The setting's value in the environment: its own variable, else the first alias's that is set. */
+function fromEnv(setting: Setting, env: NodeJS.ProcessEnv): string | undefined {
+  for (const flag of [setting.flag, ...(setting.aliases ?? [])]) {
+    const value = env[envName(flag)]
+    if (value !== undefined) return value
+  }
+  return undefined
+}
+
 /** The settings a command takes, in table order (the order of its --help). */
 export function settingsOf(command: CommandName): Array<[SettingName, Readonly<Setting>]> {
   return (Object.entries(settings) as Array<[SettingName, Setting]>).filter(([, s]) => s.commands.includes(command))
@@ -261,8 +276,8 @@ function firstKubeconfig(value: string | undefined): string | undefined {
 function value(command: CommandName, setting: Setting, raw: string | readonly string[] | boolean | undefined, env: NodeJS.ProcessEnv): unknown {
   if (setting.kind === 'flag') {
     if (typeof raw === 'boolean') return raw
-    const fromEnv = env[envName(setting.flag)]
-    return fromEnv === undefined ? false : parseBoolean(setting, fromEnv)
+    const text = fromEnv(setting, env)
+    return text === undefined ? false : parseBoolean(setting, text)
   }
   if (setting.kind === 'actions') {
     const fromEnv = env[envName(setting.flag)]
@@ -272,10 +287,10 @@ function value(command: CommandName, setting: Setting, raw: string | readonly st
   if (setting.kind === 'paths') {
     // A list from the environment is separated as PATH is.
     const given: readonly string[] =
-      typeof raw === 'string' ? [raw] : Array.isArray(raw) ? (raw as readonly string[]) : (env[envName(setting.flag)]?.split(path.delimiter) ?? (setting.default as readonly string[] | undefined) ?? [])
+      typeof raw === 'string' ? [raw] : Array.isArray(raw) ? (raw as readonly string[]) : (fromEnv(setting, env)?.split(path.delimiter) ?? (setting.default as readonly string[] | undefined) ?? [])
     return Object.freeze(given.map((item) => parseValue(command, setting, item)))
   }
-  const text = typeof raw === 'string' ? raw : env[envName(setting.flag)]
+  const text = typeof raw === 'string' ? raw : fromEnv(setting, env)
   if (text !== undefined) return parseValue(command, setting, text)
   if (setting.flag === 'kubeconfig') {
     const standard = firstKubeconfig(env['KUBECONFIG'])
@@ -301,9 +316,9 @@ export function parseConfig<C extends CommandName>(command: C, flags: RawFlags, 
     if ((out['tlsCertFile'] === undefined) !== (out['tlsKeyFile'] === undefined)) {
       throw guardError('EG_CONFIG', '--tls-cert-file and --tls-key-file must be given together (or neither, for a generated certificate).')
     }
-    // --kubeconfig (or $KUBECONFIG) and --namespaces are alternatives; only an explicit --kubeconfig conflicts.
-    if (out['namespaces'] !== undefined && (flags.kubeconfig !== undefined || env[envName('kubeconfig')] !== undefined)) {
-      throw guardError('EG_CONFIG', '--kubeconfig and --namespaces are alternatives: give one source of cluster context.')
+    // --kubeconfig (or $KUBECONFIG) and --context are alternatives; only an explicit --kubeconfig conflicts.
+    if (out['context'] !== undefined && (flags.kubeconfig !== undefined || env[envName('kubeconfig')] !== undefined)) {
+      throw guardError('EG_CONFIG', '--kubeconfig and --context are alternatives: give one source of cluster context.')
     }
     if (out['port'] === out['probePort'] && out['port'] !== 0) {
       throw guardError('EG_CONFIG', `--port and --probe-port must differ (both are ${String(out['port'])}).`)

@@ -37,8 +37,14 @@ t.test('bad values stop with a sentence that names the flag', async (t) => {
   t.throws(() => parseConfig('audit', { chunkSize: '0' }, {}), /--chunk-size must be a positive whole number/)
   t.throws(() => parseConfig('serve', { tlsCertFile: 'a.pem' }, {}), /--tls-cert-file and --tls-key-file must be given together/)
   t.throws(() => parseConfig('serve', { port: '8443', probePort: '8443' }, {}), /must differ/)
-  t.throws(() => parseConfig('serve', { namespaces: 'ctx.yaml', kubeconfig: 'k.yaml' }, {}), /alternatives/)
-  t.doesNotThrow(() => parseConfig('serve', { namespaces: 'ctx.yaml' }, { KUBECONFIG: '/k' }), 'an ambient $KUBECONFIG does not conflict with --namespaces')
+  t.throws(() => parseConfig('serve', { context: 'ctx.yaml', kubeconfig: 'k.yaml' }, {}), /--kubeconfig and --context are alternatives/)
+  t.doesNotThrow(() => parseConfig('serve', { context: 'ctx.yaml' }, { KUBECONFIG: '/k' }), 'an ambient $KUBECONFIG does not conflict with --context')
+})
+
+t.test('an older flag name is an alias: its environment variable too, the new name winning', async (t) => {
+  t.equal(parseConfig('review', {}, { ENDPOINT_GUARD_NAMESPACES: 'old.yaml' }).context, path.resolve('old.yaml'), 'the old variable')
+  t.equal(parseConfig('review', {}, { ENDPOINT_GUARD_CONTEXT: 'new.yaml', ENDPOINT_GUARD_NAMESPACES: 'old.yaml' }).context, path.resolve('new.yaml'))
+  t.throws(() => parseConfig('serve', {}, { ENDPOINT_GUARD_NAMESPACES: 'ctx.yaml', ENDPOINT_GUARD_KUBECONFIG: 'k.yaml' }), /alternatives/)
 })
 
 t.test('--enforcement and --policy-action: monitor mode and per-policy actions, from flags or the environment', async (t) => {

@@ -1,19 +1,21 @@
 /**
  * `endpoint-guard check [PATH... | -]`: the policies, offline, on manifests. Each Service, EndpointSlice and
  * Endpoints is evaluated as the CREATE request the API server would send, through the same admission chain
- * (mutate, then validate) as `serve`. Two passes keep memory flat: the first collects only the Namespaces and
- * Services (the cluster context the cross-resource rules need), the second evaluates each document and prints its
- * result before reading the next file.
+ * (mutate, then validate) as `serve`. Two passes keep memory flat: the first keeps only the records (src/cluster/records.ts)
+ * of the Namespaces, Services, Nodes and hand-managed EndpointSlices (the cluster context the cross-resource rules
+ * need), never a whole document; the second evaluates each document and prints its result before reading the next
+ * file.
  */
 import type { Command } from 'commander'
-import { staticContext } from '../cluster/static-context.js'
+import { ContextIndex } from '../cluster/context-index.js'
+import { addObject } from '../cluster/static-context.js'
 import { parseConfig, type ConfigOf } from '../config.js'
 import { admit } from '../engine/admit.js'
 import { judgingAt, type Judging } from '../engine/judging.js'
 import { syntheticRequest } from '../engine/synthesize.js'
 import { describeError, guardError } from '../errors.js'
 import { checkedKinds, unservedApiVersion } from '../kube/kinds.js'
-import { objectName, objectNamespace, withNamespace, type KubeObject } from '../kube/object.js'
+import { objectName, objectNamespace } from '../kube/object.js'
 import { manifestDocuments, mayContainContextKinds, type ManifestDocument } from '../manifest/documents.js'
 import { manifestInputs, readManifestFile, readStdin, stdinArgument, stdinName, type ManifestInput } from '../manifest/inputs.js'
 import type { ClusterContext } from '../policy/context.js'
@@ -25,15 +27,17 @@ import { createOutput } from './output/create.js'
 import { count, emptySummary, evaluated, exitCodeOf, type Result, type RunError, type Summary } from './output/result.js'
 
 /** What the first pass collects: the cluster context of the rules. */
-const contextKinds: ReadonlySet<string> = new Set(['Namespace', 'Service'])
+const contextKinds: ReadonlySet<string> = new Set(['Namespace', 'Service', 'Node', 'EndpointSlice'])
 
 type CheckConfig = ConfigOf<'check'>
 
 const exitCodesHelp = `
 Each Service, EndpointSlice and Endpoints document is evaluated as a CREATE in its namespace (--namespace
 for documents without one); mutating policies are applied first, as the API server calls mutating webhooks
-before validating ones. Other kinds are skipped. Namespace documents in the input give namespace labels, and
-Services give the context of the rules about a slice's Service.
+before validating ones. Other kinds are skipped. The input is also the cluster context of the rules, as
+serve's is the cluster: Namespace documents give namespace labels, Services the Service of a slice and the
+ClusterIPs, Nodes their addresses and pod CIDRs, and hand-managed EndpointSlices the slices that claim a
+Service.
 
 PolicyException files in the --policies directories exempt the findings they cover: each is shown as
 exempted with its exception and reason, and does not fail the document; an expired one no longer exempts.
@@ -115,19 +119,14 @@ export async function runCheck(
   const inputs: ManifestInput[] = []
   for await (const input of manifestInputs(unique)) inputs.push(input)
 
-  // Pass 1: the Namespaces and Services among the inputs.
-  const contextObjects: KubeObject[] = []
+  // Pass 1: the records of the context kinds among the inputs, each document dropped once trimmed.
+  const context = new ContextIndex()
   for await (const read of readAhead(inputs, textOf)) {
     if (read.text === undefined || !mayContainContextKinds(read.text)) continue
     for (const doc of manifestDocuments(read.text, read.file, contextKinds)) {
-      if (doc.type !== 'object') continue
-      const kind = doc.object['kind']
-      if (kind === 'Namespace') contextObjects.push(doc.object)
-      else if (kind === 'Service') contextObjects.push(withNamespace(doc.object, config.defaultNamespace))
+      if (doc.type === 'object') addObject(context, doc.object, config.defaultNamespace)
     }
   }
-  const context = staticContext(contextObjects)
-  contextObjects.length = 0
 
   // Pass 2: evaluate and print, one document at a time.
   const output = outputFor(policies)

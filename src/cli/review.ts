@@ -19,7 +19,7 @@ from test/fixtures/reviews). To evaluate manifests (YAML or JSON objects), use e
 Exit status:
   0  the request is allowed (with or without warnings, audit annotations or a patch)
   1  the request is denied, or a policy failed on it
-  2  usage error, the policies or the --namespaces file cannot be loaded, or the input cannot be read or
+  2  usage error, the policies or the --context file cannot be loaded, or the input cannot be read or
      is not an AdmissionReview (the 4xx body the server would send is printed)`
 
 export function registerReview(program: Command, io: Io): void {
@@ -65,7 +65,7 @@ export async function runReview(text: string, file: string, config: ConfigOf<'re
   const problems = actionProblems(loaded.policies, config.policyAction)
   for (const problem of problems) io.stderr(`endpoint-guard review: ${problem}`)
   if (problems.length > 0) return 2
-  const context = config.namespaces === undefined ? emptyContext : await loadContextFile(config.namespaces)
+  const context = config.context === undefined ? emptyContext : await loadContextFile(config.context)
   const outcome = reviewAdmission(
     text,
     loaded.policies,

@@ -5,7 +5,7 @@ import { manifestDocuments, type ManifestDocument } from '../manifest/documents.
 import type { ClusterContext } from '../policy/context.js'
 import { staticContext } from './static-context.js'
 
-/** Reads Namespace and Service manifests (YAML or JSON, multi-document, `kind: List`) for `--namespaces FILE`. */
+/** Reads Namespace, Service, Node and EndpointSlice manifests (YAML or JSON, multi-document, `kind: List`) for `--context FILE`. */
 export async function loadContextFile(path: string): Promise<ClusterContext> {
   let text: string
   try {

@@ -1,6 +1,7 @@
 import { objectKey, type Labels } from '../kube/object.js'
 import type { ClusterContext, NodeRecord, ServiceRecord, SliceRecord } from '../policy/context.js'
 import { addressKey, networkKey, parseCidr, parseIp } from '../policy/ip.js'
+import type { NamespaceRecord } from './records.js'
 
 const noSlices: readonly SliceRecord[] = Object.freeze([])
 
@@ -66,6 +67,30 @@ export class ContextIndex implements ClusterContext {
     this.namespaces.delete(name)
   }
 
+  /** Makes the namespaces exactly these (a relist): those not among them are removed. */
+  replaceNamespaces(records: Iterable<NamespaceRecord>): void {
+    replaceAll(this.namespaces, records, (r) => r.name, (r) => this.putNamespace(r.name, r.labels), (name) => this.removeNamespace(name))
+  }
+
+  replaceServices(records: Iterable<ServiceRecord>): void {
+    const remove = (key: string) => this.removeByKey(this.services, key, (r) => this.removeService(r.namespace, r.name))
+    replaceAll(this.services, records, (r) => objectKey(r.namespace, r.name), (r) => this.putService(r), remove)
+  }
+
+  replaceNodes(records: Iterable<NodeRecord>): void {
+    replaceAll(this.nodes, records, (r) => r.name, (r) => this.putNode(r), (name) => this.removeNode(name))
+  }
+
+  replaceSlices(records: Iterable<SliceRecord>): void {
+    const remove = (key: string) => this.removeByKey(this.slices, key, (r) => this.removeSlice(r.namespace, r.name))
+    replaceAll(this.slices, records, (r) => objectKey(r.namespace, r.name), (r) => this.putSlice(r), remove)
+  }
+
+  private removeByKey<R>(map: ReadonlyMap<string, R>, key: string, remove: (record: R) => void): void {
+    const record = map.get(key)
+    if (record !== undefined) remove(record)
+  }
+
   putService(record: ServiceRecord): void {
     this.removeService(record.namespace, record.name)
     this.services.set(objectKey(record.namespace, record.name), record)
@@ -122,6 +147,16 @@ export class ContextIndex implements ClusterContext {
     claims?.delete(name)
     if (claims?.size === 0) this.slicesByService.delete(service)
   }
+}
+
+/** Puts every record, then removes the keys of `current` that were not among them; the lookups stay in step. */
+function replaceAll<R>(current: ReadonlyMap<string, unknown>, records: Iterable<R>, keyOf: (r: R) => string, put: (r: R) => void, remove: (key: string) => void): void {
+  const seen = new Set<string>()
+  for (const record of records) {
+    seen.add(keyOf(record))
+    put(record)
+  }
+  for (const key of [...current.keys()]) if (!seen.has(key)) remove(key)
 }
 
 function addressKeys(addresses: readonly string[]): string[] {

@@ -19,8 +19,8 @@ export class KubeApiError extends Error {
 
 class ContinueTokenExpired extends KubeApiError {}
 
-export interface ListResult {
-  items: KubeObject[]
+export interface ListResult<T = KubeObject> {
+  items: T[]
   /** the collection's resourceVersion: where a watch must start to miss nothing */
   resourceVersion: string
 }
@@ -42,18 +42,36 @@ const MAX_LIST_RESTARTS = 3
  * sent. client-node's typed list calls would deserialise into model classes (Dates, dropped unknown fields),
  * and policies must see what the API server stores.
  */
-export async function listAll(kubeConfig: KubeConfig, path: string, options: ListOptions = {}): Promise<ListResult> {
+export function listAll(kubeConfig: KubeConfig, path: string, options: ListOptions = {}): Promise<ListResult> {
+  return listRecords(kubeConfig, path, (item) => item, options)
+}
+
+/**
+ * Lists a whole collection as `toRecord` trims each item (undefined: left out), page by page: a large
+ * collection never sits in memory as whole objects, only one page of them at a time.
+ */
+export async function listRecords<T>(
+  kubeConfig: KubeConfig,
+  path: string,
+  toRecord: (item: KubeObject) => T | undefined,
+  options: ListOptions = {},
+): Promise<ListResult<T>> {
   for (let restart = 0; ; restart++) {
     try {
-      return await listPages(kubeConfig, path, options)
+      return await listPages(kubeConfig, path, toRecord, options)
     } catch (err) {
       if (!(err instanceof ContinueTokenExpired) || restart >= MAX_LIST_RESTARTS) throw err
     }
   }
 }
 
-async function listPages(kubeConfig: KubeConfig, path: string, options: ListOptions): Promise<ListResult> {
-  const items: KubeObject[] = []
+async function listPages<T>(
+  kubeConfig: KubeConfig,
+  path: string,
+  toRecord: (item: KubeObject) => T | undefined,
+  options: ListOptions,
+): Promise<ListResult<T>> {
+  const items: T[] = []
   let continueToken: string | undefined
   for (;;) {
     const query = new URLSearchParams({ limit: String(options.limit ?? 500) })
@@ -75,7 +93,9 @@ async function listPages(kubeConfig: KubeConfig, path: string, options: ListOpti
     const itemKind = listKind.endsWith('List') ? listKind.slice(0, -'List'.length) : listKind
     const pageItems = Array.isArray(page['items']) ? page['items'] : []
     for (const item of pageItems) {
-      if (isObject(item)) items.push(withTypeMeta(item, apiVersion, itemKind))
+      if (!isObject(item)) continue
+      const record = toRecord(withTypeMeta(item, apiVersion, itemKind))
+      if (record !== undefined) items.push(record)
     }
     const next = metadata['continue']
     if (typeof next === 'string' && next !== '') {

@@ -2,9 +2,9 @@ import http from 'node:http'
 import { Watch, type KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { guardError } from '../errors.js'
-import { deepFreeze, isObject, objectKey, objectName, objectNamespace, resourceVersionOf, withTypeMeta, type KubeObject } from '../kube/object.js'
+import { isObject, objectName, objectNamespace, resourceVersionOf, withTypeMeta, type KubeObject } from '../kube/object.js'
 import { Backoff, defaultBackoff, sleep, type BackoffOptions } from './backoff.js'
-import { listAll } from './list.js'
+import { listRecords } from './list.js'
 
 /**
  * `syncing` until the first list has completed and its watch is running; `synced` while listed and watching;
@@ -18,6 +18,20 @@ export interface CollectionResource {
   apiVersion: string
   kind: string
   namespaced: boolean
+  /** list and watch only the objects it selects (the API server filters, so the others never reach us) */
+  labelSelector?: string
+}
+
+/**
+ * Where a collection's records live (the context index): put and remove per watch event, replace per relist.
+ * The collection itself keeps nothing, so no whole object outlives the event or list page it came in.
+ */
+export interface RecordStore<R> {
+  /** the records of a complete list: afterwards the store holds exactly these */
+  replace(records: readonly R[]): void
+  put(record: R): void
+  /** namespace is undefined for cluster-scoped resources */
+  remove(namespace: string | undefined, name: string): void
 }
 
 export interface HealthChange {
@@ -26,9 +40,12 @@ export interface HealthChange {
   error?: unknown
 }
 
-export interface WatchedCollectionOptions {
+export interface WatchedCollectionOptions<R> {
   kubeConfig: KubeConfig
   resource: CollectionResource
+  /** trims a wire object to what is kept; undefined: nothing is kept of it */
+  toRecord: (obj: KubeObject) => R | undefined
+  store: RecordStore<R>
   logger: Logger
   backoff?: BackoffOptions
   onHealthChange: (change: HealthChange) => void
@@ -58,12 +75,11 @@ const WATCH_TIMEOUT_MIN_S = 300
 const WATCH_GUARD_GRACE_MS = 30_000
 
 /**
- * One collection (all Services, all Namespaces) kept in memory by list + watch. It never gives up: after
- * any failure it keeps serving what it has and retries with capped exponential backoff, and every recovery
- * is a full relist, so objects deleted while the watch was down disappear.
+ * One collection (all Services, all Nodes, ...) kept in memory as records by list + watch. It never gives up:
+ * after any failure the store keeps serving what it has while this retries with capped exponential backoff,
+ * and every recovery is a full relist, so objects deleted while the watch was down disappear.
  */
-export class WatchedCollection {
-  private objects = new Map<string, KubeObject>()
+export class WatchedCollection<R> {
   private currentState: CacheState = 'syncing'
   private failing = false
   private stopped = false
@@ -74,7 +90,7 @@ export class WatchedCollection {
   private loop: Promise<void> | undefined
   private readonly logger: Logger
 
-  constructor(private readonly options: WatchedCollectionOptions) {
+  constructor(private readonly options: WatchedCollectionOptions<R>) {
     this.logger = options.logger.child({ resource: options.resource.path })
     // Watch.watch() awaits the response headers before it hands back its AbortController, so a connection
     // that hangs could not be cancelled by stop(). Recording the per-request agent lets stop() destroy it.
@@ -94,15 +110,6 @@ export class WatchedCollection {
   /** true once the initial list has completed and its watch started; stays true through later outages */
   get hasSynced(): boolean {
     return this.currentState !== 'syncing'
-  }
-
-  get size(): number {
-    return this.objects.size
-  }
-
-  /** `namespace/name` for namespaced resources, `name` for cluster-scoped ones */
-  get(key: string): KubeObject | undefined {
-    return this.objects.get(key)
   }
 
   start(): void {
@@ -128,8 +135,12 @@ export class WatchedCollection {
     while (!this.stopped) {
       if (resourceVersion === '') {
         try {
-          const list = await listAll(this.options.kubeConfig, this.options.resource.path, { signal })
-          this.replaceAll(list.items)
+          const { path, labelSelector } = this.options.resource
+          const list = await listRecords(this.options.kubeConfig, path, (obj) => this.options.toRecord(obj), {
+            signal,
+            ...(labelSelector === undefined ? {} : { labelSelector }),
+          })
+          this.options.store.replace(list.items)
           resourceVersion = list.resourceVersion
         } catch (err) {
           if (this.stopped) break
@@ -210,7 +221,13 @@ export class WatchedCollection {
           healthy: Date.now() - started >= HEALTHY_WATCH_MS,
         })
       }
-      const query = { resourceVersion: fromResourceVersion, allowWatchBookmarks: true, timeoutSeconds }
+      const { labelSelector } = this.options.resource
+      const query = {
+        resourceVersion: fromResourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        ...(labelSelector === undefined ? {} : { labelSelector }),
+      }
       this.watch.watch(path, query, onEvent, finish).then(
         (c) => {
           controller = c
@@ -226,30 +243,18 @@ export class WatchedCollection {
     })
   }
 
-  private replaceAll(items: KubeObject[]): void {
-    const next = new Map<string, KubeObject>()
-    for (const item of items) {
-      const key = this.keyOf(item)
-      if (key !== undefined) next.set(key, deepFreeze(item))
-    }
-    this.objects = next
-  }
-
   private put(obj: KubeObject): void {
-    const key = this.keyOf(obj)
     const { apiVersion, kind } = this.options.resource
-    if (key !== undefined) this.objects.set(key, deepFreeze(withTypeMeta(obj, apiVersion, kind)))
+    const record = this.options.toRecord(withTypeMeta(obj, apiVersion, kind))
+    // An object the trim refuses (no name) cannot be looked up; one that was there before is then gone.
+    if (record !== undefined) this.options.store.put(record)
+    else this.remove(obj)
   }
 
   private remove(obj: KubeObject): void {
-    const key = this.keyOf(obj)
-    if (key !== undefined) this.objects.delete(key)
-  }
-
-  private keyOf(obj: KubeObject): string | undefined {
     const name = objectName(obj)
-    if (name === undefined) return undefined
-    return this.options.resource.namespaced ? objectKey(objectNamespace(obj) ?? '', name) : name
+    if (name === undefined) return
+    this.options.store.remove(this.options.resource.namespaced ? (objectNamespace(obj) ?? '') : undefined, name)
   }
 
   private markHealthy(): void {

@@ -28,7 +28,7 @@ export type ManifestDocument =
       type: 'error'
       /** the whole problem in one line, as `check` prints it */
       message: string
-      /** what went wrong, for callers that word it their own way (the `--namespaces` file stops start-up) */
+      /** what went wrong, for callers that word it their own way (the `--context` file stops start-up) */
       problem: 'parse' | 'load' | 'not-an-object'
       reason: string
       column?: number
@@ -165,9 +165,9 @@ function deepestNode(doc: Document, segments: ReadonlyArray<string | number>, ex
 }
 
 /**
- * A cheap test that a text may contain a Namespace or a Service (or a list of them), so the first pass of
- * `check`, which only collects those, can skip parsing texts that cannot.
+ * A cheap test that a text may contain a Namespace, Service, Node or EndpointSlice (or a list of them), so the
+ * first pass of `check`, which only collects those, can skip parsing texts that cannot.
  */
 export function mayContainContextKinds(text: string): boolean {
-  return /\bkind['"]?\s*:\s*['"]?(?:Service|Namespace)(?:List)?\b/.test(text)
+  return /\bkind['"]?\s*:\s*['"]?(?:Service|Namespace|Node|EndpointSlice)(?:List)?\b/.test(text)
 }

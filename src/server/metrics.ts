@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { contextCaches } from '../cluster/caches.js'
 import { effectiveAction, enforcementModes, type EnforcementMode, type ValidatingAction } from '../engine/judging.js'
 import type { PolicySet } from '../policy/types.js'
 
@@ -99,6 +100,9 @@ export function createMetrics() {
   }
   metrics.clusterOutages.set(0)
   metrics.inFlight.set(0)
+  // Every cache is exported from start-up, 0 until it syncs (and with no cluster at all): an alert on
+  // `== 0` needs the series to exist, and a dashboard shows every cache whichever source is used.
+  for (const cache of contextCaches) metrics.clusterCacheSynced.set({ cache }, 0)
   return metrics
 }
 

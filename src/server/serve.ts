@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { contextCaches } from '../cluster/caches.js'
 import { loadContextFile } from '../cluster/context-file.js'
 import { hasServiceAccount } from '../cluster/in-cluster.js'
 import type { LiveContext } from '../cluster/live-context.js'
@@ -46,9 +47,9 @@ async function tlsMaterial(config: ServeConfig, logger: Logger): Promise<{ tls: 
 }
 
 async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ context: ClusterContext; live?: LiveContext }> {
-  if (config.namespaces !== undefined) return { context: await loadContextFile(config.namespaces) }
+  if (config.context !== undefined) return { context: await loadContextFile(config.context) }
   if (config.kubeconfig === undefined && !hasServiceAccount()) {
-    logger.info('no kubeconfig and not in a cluster: namespace labels and Services are unknown (use --namespaces FILE)')
+    logger.info('no kubeconfig and not in a cluster: the cluster context (Namespaces, Services, Nodes, slices) is unknown (use --context FILE)')
     return { context: emptyContext }
   }
   // Imported only now: @kubernetes/client-node costs about 1 s of start-up and 70 MB of memory.
@@ -59,12 +60,10 @@ async function clusterContext(config: ServeConfig, logger: Logger, metrics: Metr
     kubeConfig,
     logger,
     onStateChange: (state) => {
-      metrics.clusterCacheSynced.set({ cache: 'namespaces' }, state.namespaces === 'synced' ? 1 : 0)
-      metrics.clusterCacheSynced.set({ cache: 'services' }, state.services === 'synced' ? 1 : 0)
+      for (const cache of contextCaches) metrics.clusterCacheSynced.set({ cache }, state[cache] === 'synced' ? 1 : 0)
       metrics.clusterOutages.set(state.outages)
     },
   })
-  for (const cache of ['namespaces', 'services']) metrics.clusterCacheSynced.set({ cache }, 0)
   return { context: live, live }
 }
 

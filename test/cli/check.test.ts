@@ -90,6 +90,9 @@ const cases: Case[] = [
   { name: 'check-unknown.json', args: ['check', '-o', 'json', `${manifests}/mixed/unknown.yaml`], code: 2 },
   // Services and Namespaces from other files give the context, whatever the order of the files.
   { name: 'check-context.txt', args: ['check', `${manifests}/context`], code: 1 },
+  // Nodes, Services and hand-managed slices of the run are the cluster context: slices pointing at a Node, a pod
+  // CIDR or a ClusterIP are denied, and so is a Service that would adopt a slice planted before it.
+  { name: 'check-cluster.txt', args: ['check', `${manifests}/cluster`], code: 1 },
   // YAML merge keys (`<<:`) are applied as kubectl applies them, so a merged field is checked.
   { name: 'check-merge.txt', args: ['check', `${manifests}/merge`], code: 1 },
   // A path that does not exist is an error; the other paths are still checked.

@@ -1,4 +1,4 @@
-// `endpoint-guard review FILE --namespaces CTX` through the real binary: each attack of issue 9 gets the answer the
+// `endpoint-guard review FILE --context CTX` through the real binary: each attack of issue 9 gets the answer the
 // webhook gives (the golden answer of its recorded review), with the exit status that says so.
 import path from 'node:path'
 import t from 'tap'
@@ -27,8 +27,8 @@ const cases: Array<{ name: string; allowed: boolean }> = [
 ]
 
 for (const c of cases) {
-  t.test(`review ${c.name} --namespaces context.yaml: ${c.allowed ? 'allowed' : 'denied'}`, async (t) => {
-    const run = await runCli(['review', `${reviews}/${c.name}.review.json`, '--namespaces', context])
+  t.test(`review ${c.name} --context context.yaml: ${c.allowed ? 'allowed' : 'denied'}`, async (t) => {
+    const run = await runCli(['review', `${reviews}/${c.name}.review.json`, '--context', context])
     t.equal(run.stderr, '', 'nothing on stderr')
     t.equal(run.code, c.allowed ? 0 : 1, 'exit status')
     const answer = JSON.parse(run.stdout) as { response: { allowed: boolean } }
@@ -36,6 +36,17 @@ for (const c of cases) {
     t.same(answer, readJson(path.join(repoRoot, reviews, `${c.name}.expected.json`)), 'the answer the webhook gives')
   })
 }
+
+t.test('--namespaces and $ENDPOINT_GUARD_NAMESPACES, the older names, still give the context', async (t) => {
+  const planted = `${reviews}/hole8-service-adopts-planted-slice.review.json`
+  const flag = await runCli(['review', planted, '--namespaces', context])
+  t.equal(flag.code, 1, 'the planted slice is known: denied')
+  const env = await runCli(['review', planted], { env: { ENDPOINT_GUARD_NAMESPACES: context } })
+  t.equal(env.code, 1, 'from the environment too')
+  const help = await runCli(['review', '--help'])
+  t.match(help.stdout, /--context <file> +Namespace, Service, Node and EndpointSlice manifests/)
+  t.notMatch(help.stdout, /--namespaces <file>/, 'the alias is not listed as a flag of its own')
+})
 
 t.test('without the context, the rules that need it stay silent', async (t) => {
   const run = await runCli(['review', `${reviews}/hole8-service-adopts-planted-slice.review.json`])

@@ -2,7 +2,7 @@
 // command uses; these tests hold it to that.
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, Watch } from '@kubernetes/client-node'
 import t from 'tap'
-import { FakeKubeApi } from '../support/fake-kube-api.js'
+import { FakeKubeApi, parseLabelSelector } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
 import { until } from '../support/wait.js'
 
@@ -92,4 +92,73 @@ t.test('the request log, 401 without the token, 503 while down', async (t) => {
   await t.rejects(core.listNamespace(), { code: 503 })
   api.setDown(false)
   await core.listNamespace()
+})
+
+t.test('label selectors as the API server reads them: equality, existence and sets', async (t) => {
+  const labels = { tier: 'db', 'endpointslice.kubernetes.io/managed-by': 'manual' }
+  const cases: Array<[string, boolean]> = [
+    ['tier=db', true],
+    ['tier==db', true],
+    ['tier!=db', false],
+    ['tier!=web', true],
+    ['missing!=x', true],
+    ['tier', true],
+    ['!tier', false],
+    ['tier in (db,web)', true],
+    ['tier in (web)', false],
+    ['missing in (x)', false],
+    ['tier notin (web, cache)', true],
+    ['tier notin (db)', false],
+    ['missing notin (x)', true],
+    ['endpointslice.kubernetes.io/managed-by notin (endpointslice-controller.k8s.io,endpointslicemirroring-controller.k8s.io)', true],
+    ['tier in (db,web),endpointslice.kubernetes.io/managed-by=manual', true],
+    ['tier in (db,web),!endpointslice.kubernetes.io/managed-by', false],
+    ['', true],
+  ]
+  for (const [selector, selects] of cases) t.equal(parseLabelSelector(selector)(labels), selects, JSON.stringify(selector))
+  t.throws(() => parseLabelSelector('tier in ()'), /values set can't be empty/)
+  t.throws(() => parseLabelSelector('tier ~ db'), /unable to parse/)
+})
+
+t.test('Nodes, and slices by a set-based selector: listed in pages, watched', async (t) => {
+  const core = kubeConfig.makeApiClient(CoreV1Api)
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api)
+  const nodes = await core.listNode()
+  t.same(nodes.items.map((n) => [n.metadata?.name, n.spec?.podCIDRs]), [['k3s-server', ['10.42.0.0/24']]])
+
+  const handManaged = 'endpointslice.kubernetes.io/managed-by notin (endpointslice-controller.k8s.io,endpointslicemirroring-controller.k8s.io)'
+  const first = await discovery.listEndpointSliceForAllNamespaces({ labelSelector: handManaged, limit: 1 })
+  t.equal(first.items.length, 1)
+  const rest = await discovery.listEndpointSliceForAllNamespaces({ labelSelector: handManaged, _continue: first.metadata?._continue ?? '' })
+  t.same(
+    [...first.items, ...rest.items].map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),
+    ['default/kubernetes', 'prod/legacy-db-manual', 'staging/orphan'],
+    'the controllers\' slices are left out, across pages',
+  )
+  await t.rejects(discovery.listEndpointSliceForAllNamespaces({ labelSelector: 'a in (' }), { code: 400 })
+
+  const events: string[] = []
+  const controller = await new Watch(kubeConfig).watch(
+    '/apis/discovery.k8s.io/v1/endpointslices',
+    { labelSelector: handManaged, resourceVersion: api.resourceVersion },
+    (type, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name}`),
+    () => {},
+  )
+  const slice = (managedBy: string) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'moving', namespace: 'prod', labels: { 'endpointslice.kubernetes.io/managed-by': managedBy } },
+    addressType: 'IPv4',
+    endpoints: [],
+  })
+  api.add(slice('endpointslice-controller.k8s.io'))
+  api.modify(slice('manual'))
+  api.modify(slice('manual'))
+  api.modify(slice('endpointslicemirroring-controller.k8s.io'))
+  api.remove('EndpointSlice', 'prod', 'moving')
+  api.add(slice('manual'))
+  await until('the last event', () => events.length >= 4)
+  controller.abort()
+  t.same(events, ['ADDED moving', 'MODIFIED moving', 'DELETED moving', 'ADDED moving'], 'in and out of the selection by label changes')
+  api.remove('EndpointSlice', 'prod', 'moving')
 })

@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
+import { contextCaches } from '../../src/cluster/caches.js'
 import { loadKubeConfig, startLiveContext, type LiveContextState } from '../../src/cluster/live-context.js'
-import { serviceRecord } from '../../src/cluster/records.js'
+import { nodeRecord, serviceRecord, sliceRecord } from '../../src/cluster/records.js'
 import type { KubeObject } from '../../src/kube/object.js'
 import { FakeKubeApi, fixtureObjects } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
@@ -45,11 +46,11 @@ async function setup(t: Test, beforeStart?: (api: FakeKubeApi) => void) {
   const listRequests = (resource: string): number =>
     api.requests.filter((r) => !r.watch && r.path === `/api/v1/${resource}`).length
   const warnings = (): Array<Record<string, unknown>> => logs.lines.filter((line) => line['level'] === 40)
-  const bothSynced = (): boolean => {
+  const allSynced = (): boolean => {
     const state = context.state()
-    return state.namespaces === 'synced' && state.services === 'synced'
+    return contextCaches.every((cache) => state[cache] === 'synced')
   }
-  return { api, context, logs, states, listRequests, warnings, bothSynced }
+  return { api, context, logs, states, listRequests, warnings, allSynced }
 }
 
 function fixture(kind: string, namespace: string | undefined, name: string): KubeObject {
@@ -74,10 +75,10 @@ function newService(namespace: string, name: string): KubeObject {
 t.test('syncs from the API server and answers in wire format', async (t) => {
   const { context, states } = await setup(t)
   t.equal(context.synced, false, 'nothing is known before the lists complete')
-  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', outages: 0 })
+  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', nodes: 'syncing', endpointslices: 'syncing', outages: 0 })
   await context.waitForSync()
   t.equal(context.synced, true)
-  t.same(context.state(), { namespaces: 'synced', services: 'synced', outages: 0 })
+  t.same(context.state(), { namespaces: 'synced', services: 'synced', nodes: 'synced', endpointslices: 'synced', outages: 0 })
   t.same(states.at(-1), context.state(), 'onStateChange saw the final state')
 
   t.same(context.namespaceLabels('prod'), {
@@ -97,7 +98,7 @@ t.test('syncs from the API server and answers in wire format', async (t) => {
   t.equal(context.service('default', 'external-db')?.type, 'ExternalName')
 })
 
-t.test('synced only once both the Namespace and the Service lists completed', async (t) => {
+t.test('synced only once every list completed', async (t) => {
   const { api, context, listRequests, warnings } = await setup(t, (api) =>
     api.setDown(true, { resources: ['services'] }),
   )
@@ -124,12 +125,12 @@ t.test('a collection that can be listed but not watched never counts as synced',
   const { api, context, warnings } = await setup(t, (api) => api.setDown(true, { watchesOnly: true }))
   await until('watch retries', () => api.requests.filter((r) => r.watch).length >= 6)
   t.equal(context.synced, false, 'a cache that cannot follow changes would go stale unnoticed')
-  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', outages: 1 })
+  t.same(context.state(), { namespaces: 'syncing', services: 'syncing', nodes: 'syncing', endpointslices: 'syncing', outages: 1 })
   t.ok(context.service('prod', 'payments'), 'the listed data is served meanwhile')
   t.equal(warnings().length, 1)
   api.setDown(false)
   await context.waitForSync()
-  t.same(context.state(), { namespaces: 'synced', services: 'synced', outages: 1 })
+  t.same(context.state(), { namespaces: 'synced', services: 'synced', nodes: 'synced', endpointslices: 'synced', outages: 1 })
 })
 
 t.test('lookups never make a request', async (t) => {
@@ -177,15 +178,186 @@ t.test('sees ADDED, MODIFIED and DELETED through the watch', async (t) => {
   t.equal(context.state().outages, 0)
 })
 
+function newNode(name: string, internalIP: string, podCIDR: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/hostname': name },
+      managedFields: [{ manager: 'kubelet', operation: 'Update', fieldsV1: { 'f:status': { 'f:images': {} } } }],
+    },
+    spec: { podCIDR, podCIDRs: [podCIDR] },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: internalIP },
+        { type: 'Hostname', address: name },
+      ],
+      images: [{ names: ['registry.example/big:1'], sizeBytes: 123456789 }],
+    },
+  }
+}
+
+function newSlice(namespace: string, name: string, service: string, managedBy: string, address: string): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': managedBy },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":"annotation"}' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    ports: [{ name: 'db', port: 5432, protocol: 'TCP' }],
+  }
+}
+
+t.test('Nodes: addresses and pod CIDRs from the list, then ADDED, MODIFIED and DELETED', async (t) => {
+  const { api, context, listRequests } = await setup(t)
+  await context.waitForSync()
+  t.same(context.nodeByAddress('10.0.2.15'), nodeRecord(fixture('Node', undefined, 'k3s-server')))
+  t.equal(context.nodeByPodCIDR('10.42.0.77')?.name, 'k3s-server')
+  const lists = listRequests('nodes')
+
+  const added = api.add(newNode('worker-1', '10.0.3.21', '10.42.1.0/24'))
+  await until('the new Node', () => context.nodeByAddress('10.0.3.21'))
+  t.same(context.nodeByAddress('::ffff:10.0.3.21'), nodeRecord(added), 'looked up by value, whatever the spelling')
+  t.equal(context.nodeByPodCIDR('10.42.1.9')?.name, 'worker-1')
+
+  api.modify({ ...added, spec: { podCIDRs: ['10.42.7.0/24'] }, status: { addresses: [{ type: 'InternalIP', address: '10.0.3.99' }] } })
+  await until('the modified Node', () => context.nodeByAddress('10.0.3.99'))
+  t.equal(context.nodeByAddress('10.0.3.21'), undefined, 'its old address is forgotten')
+  t.equal(context.nodeByPodCIDR('10.42.1.9'), undefined, 'and its old pod CIDR')
+  t.equal(context.nodeByPodCIDR('10.42.7.1')?.name, 'worker-1')
+
+  api.remove('Node', undefined, 'worker-1')
+  await until('the deleted Node to go', () => context.nodeByAddress('10.0.3.99') === undefined)
+  t.equal(context.nodeByPodCIDR('10.42.7.1'), undefined)
+  t.equal(listRequests('nodes'), lists, 'by watch, not by relisting')
+  t.equal(context.sizes().nodes, 1)
+})
+
+t.test('EndpointSlices: only the hand-managed ones, selected by the API server on list and watch', async (t) => {
+  const { api, context } = await setup(t)
+  await context.waitForSync()
+  const slicePath = '/apis/discovery.k8s.io/v1/endpointslices'
+  const requests = api.requests.filter((r) => r.path === slicePath)
+  t.ok(requests.some((r) => r.watch) && requests.some((r) => !r.watch))
+  for (const request of requests) {
+    t.equal(
+      request.query['labelSelector'],
+      'endpointslice.kubernetes.io/managed-by notin (endpointslice-controller.k8s.io,endpointslicemirroring-controller.k8s.io)',
+      `${request.watch ? 'watch' : 'list'} asks only for hand-managed slices`,
+    )
+  }
+  t.same(context.slicesFor('prod', 'legacy-db'), [sliceRecord(fixture('EndpointSlice', 'prod', 'legacy-db-manual'))])
+  t.same(context.slicesFor('prod', 'payments'), [], 'the controller-managed slice of payments is not kept')
+  t.same(context.slicesFor('kube-system', 'kube-dns'), [])
+
+  const planted = api.add(newSlice('prod', 'billing-planted', 'billing', 'mallory', '10.0.9.1'))
+  await until('the planted slice', () => context.slicesFor('prod', 'billing').length === 1)
+  t.same(context.slicesFor('prod', 'billing'), [sliceRecord(planted)])
+
+  api.add(newSlice('prod', 'billing-abc12', 'billing', 'endpointslice-controller.k8s.io', '10.42.0.50'))
+  api.modify({ ...planted, endpoints: [{ addresses: ['10.0.9.2'] }] })
+  await until('the modified slice', () => context.slicesFor('prod', 'billing')[0]?.addresses[0] === '10.0.9.2')
+  t.equal(context.slicesFor('prod', 'billing').length, 1, 'a controller slice added meanwhile never arrived')
+
+  // A label change that takes the slice out of the selection reaches the watch as DELETED, as from the API server.
+  const relabelled = api.get('EndpointSlice', 'prod', 'billing-planted') as KubeObject
+  const metadata = relabelled['metadata'] as Record<string, unknown>
+  api.modify({ ...relabelled, metadata: { ...metadata, labels: { ...(metadata['labels'] as object), 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } } })
+  await until('the slice relabelled as the controller\'s to go', () => context.slicesFor('prod', 'billing').length === 0)
+  // And one whose label moves it into the selection arrives as ADDED.
+  const adopted = api.get('EndpointSlice', 'prod', 'billing-abc12') as KubeObject
+  const adoptedMeta = adopted['metadata'] as Record<string, unknown>
+  api.modify({ ...adopted, metadata: { ...adoptedMeta, labels: { 'kubernetes.io/service-name': 'billing', 'endpointslice.kubernetes.io/managed-by': 'helm' } } })
+  await until('the slice relabelled by hand to arrive', () => context.slicesFor('prod', 'billing')[0]?.name === 'billing-abc12')
+
+  api.remove('EndpointSlice', 'prod', 'billing-abc12')
+  await until('the deleted slice to go', () => context.slicesFor('prod', 'billing').length === 0)
+})
+
+t.test('a relist replaces the records: what was deleted while disconnected is gone from every lookup', async (t) => {
+  const { api, context, listRequests, allSynced } = await setup(t)
+  await context.waitForSync()
+  api.add(newNode('worker-2', '10.0.3.22', '10.42.2.0/24'))
+  api.add(newSlice('staging', 'planted', 'later', 'manual', '10.0.9.3'))
+  await until('the new Node and slice', () => context.nodeByAddress('10.0.3.22') && context.slicesFor('staging', 'later').length === 1)
+
+  const lists = listRequests('nodes')
+  api.setDown(true)
+  api.dropWatches()
+  await until('stale', () => context.state().nodes === 'stale')
+  api.remove('Node', undefined, 'worker-2')
+  api.remove('EndpointSlice', 'staging', 'planted')
+  api.remove('Service', 'prod', 'legacy-db')
+  api.add(newNode('worker-3', '10.0.3.23', '10.42.3.0/24'))
+  t.ok(context.nodeByAddress('10.0.3.22'), 'the last known state is served meanwhile')
+  api.setDown(false)
+  await until('synced again', allSynced)
+  await until('relisted', () => listRequests('nodes') > lists && context.nodeByAddress('10.0.3.23') !== undefined)
+  t.equal(context.nodeByAddress('10.0.3.22'), undefined, 'the deleted Node is gone')
+  t.equal(context.nodeByPodCIDR('10.42.2.5'), undefined, 'from the pod CIDR lookup too')
+  t.same(context.slicesFor('staging', 'later'), [], 'the deleted slice is gone')
+  t.equal(context.service('prod', 'legacy-db'), undefined)
+  t.equal(context.serviceByClusterIP('10.43.88.20'), undefined, 'and its ClusterIP')
+  t.equal(context.serviceByClusterIP('10.43.121.7')?.name, 'payments')
+  t.same(context.sizes(), { namespaces: 6, services: 4, nodes: 2, endpointslices: 3 })
+})
+
+/** Every value reachable from `value`, with its path. */
+function* walk(value: unknown, path = '$'): Generator<[string, unknown]> {
+  yield [path, value]
+  if (typeof value !== 'object' || value === null) return
+  for (const [key, child] of Object.entries(value)) yield* walk(child, `${path}.${key}`)
+}
+
+t.test('only trimmed records are kept: no managedFields, annotations, status or spec of a whole object', async (t) => {
+  const { api, context } = await setup(t)
+  await context.waitForSync()
+  const service = fixture('Service', 'prod', 'payments')
+  const metadata = service['metadata'] as Record<string, unknown>
+  api.modify({
+    ...service,
+    metadata: {
+      ...metadata,
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(service) },
+      managedFields: [{ manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': {} } }],
+    },
+  })
+  api.add(newNode('worker-4', '10.0.3.24', '10.42.4.0/24'))
+  api.add(newSlice('prod', 'kept', 'kept', 'manual', '10.0.9.4'))
+  await until('the changes', () => context.nodeByAddress('10.0.3.24') && context.slicesFor('prod', 'kept').length === 1 && context.service('prod', 'payments'))
+
+  const records = {
+    service: context.service('prod', 'payments'),
+    byIP: context.serviceByClusterIP('10.43.121.7'),
+    node: context.nodeByAddress('10.0.3.24'),
+    listedNode: context.nodeByAddress('10.0.2.15'),
+    slice: context.slicesFor('prod', 'kept')[0],
+  }
+  t.same(Object.keys(records.service ?? {}).sort(), ['clusterIPs', 'ipFamilies', 'name', 'namespace', 'ports', 'selector', 'type'])
+  t.same(Object.keys(records.node ?? {}).sort(), ['addresses', 'name', 'podCIDRs'])
+  t.same(Object.keys(records.slice ?? {}).sort(), ['addresses', 'managedBy', 'name', 'namespace', 'serviceName'])
+  t.equal(records.byIP, records.service, 'one record per Service, shared by its lookups')
+  const forbidden = /(^|\.)(metadata|managedFields|annotations|status|spec|images|endpoints|kind|apiVersion)$/
+  for (const [path] of walk(records)) t.notMatch(path, forbidden, `${path} is not kept`)
+  t.ok(Object.isFrozen(records.node) && Object.isFrozen(records.node?.addresses), 'records are frozen')
+  t.same(context.namespaceLabels('prod'), { 'kubernetes.io/metadata.name': 'prod', environment: 'production', team: 'payments' })
+})
+
 t.test('an outage: serves the last state, counts and logs it once, relists on recovery', async (t) => {
-  const { api, context, listRequests, warnings, logs, bothSynced } = await setup(t)
+  const { api, context, listRequests, warnings, logs, allSynced } = await setup(t)
   await context.waitForSync()
 
   api.setDown(true)
   api.dropWatches()
-  await until('both caches stale', () => {
+  await until('every cache stale', () => {
     const state = context.state()
-    return state.namespaces === 'stale' && state.services === 'stale'
+    return contextCaches.every((cache) => state[cache] === 'stale')
   })
   t.equal(context.state().outages, 1)
   t.equal(context.synced, true, 'still synced: it has data')
@@ -202,7 +374,7 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
   t.match(warnings()[0], { msg: /lost contact with the Kubernetes API/, outages: 1 })
 
   api.setDown(false)
-  await until('both caches synced again', bothSynced)
+  await until('both caches synced again', allSynced)
   t.equal(context.service('prod', 'payments'), undefined, 'deleted during the outage, gone after the relist')
   t.ok(context.service('prod', 'checkout'), 'created during the outage, there after the relist')
   t.equal(context.state().outages, 1)
@@ -217,19 +389,19 @@ t.test('an outage: serves the last state, counts and logs it once, relists on re
   api.dropWatches()
   await until('second outage', () => context.state().outages === 2)
   api.setDown(false)
-  await until('synced after the second outage', bothSynced)
+  await until('synced after the second outage', allSynced)
   t.equal(warnings().length, 2)
 })
 
 t.test('a 410 Gone watch event forces a relist, which is not an outage', async (t) => {
-  const { api, context, listRequests, logs, bothSynced } = await setup(t)
+  const { api, context, listRequests, logs, allSynced } = await setup(t)
   await context.waitForSync()
   const before = listRequests('services')
 
   api.goneOnNextWatch('services')
   api.endWatches() // a clean end, as at timeoutSeconds: the client rewatches from its resourceVersion
   await until('a relist of services', () => listRequests('services') > before)
-  await until('synced', bothSynced)
+  await until('synced', allSynced)
   t.ok(logs.lines.some((line) => /410 Gone/.test(String(line['msg']))))
 
   // Compaction: the resourceVersion the client holds is gone from the watch history, and a deletion made
@@ -240,7 +412,7 @@ t.test('a 410 Gone watch event forces a relist, which is not an outage', async (
   api.compact()
   await until('the deletion', () => context.service('prod', 'payments') === undefined)
   t.ok(listRequests('services') > lists, 'learnt by relisting')
-  await until('synced', bothSynced)
+  await until('synced', allSynced)
 
   api.add(newService('prod', 'after-410'))
   await until('watching again', () => context.service('prod', 'after-410'))
@@ -268,7 +440,7 @@ t.test('a clean end of a watch resumes from the last resourceVersion without rel
 t.test('sends the bearer token from the kubeconfig on every request', async (t) => {
   const { api, context } = await setup(t)
   await context.waitForSync()
-  await until('both watches open', () => api.openWatchCount === 2)
+  await until('the four watches open', () => api.openWatchCount === 4)
   t.ok(api.requests.some((r) => r.watch) && api.requests.some((r) => !r.watch))
   for (const request of api.requests) t.equal(request.authorization, `Bearer ${api.token}`, request.path)
 })
@@ -302,7 +474,7 @@ t.test('stop() ends watches and retries and rejects pending waits', async (t) =>
 
   const synced = startLiveContext({ kubeConfig, logger: pino({ level: 'silent' }), backoff: fastBackoff })
   await synced.waitForSync()
-  await until('both watches open', () => api.openWatchCount === 2)
+  await until('the four watches open', () => api.openWatchCount === 4)
   await synced.stop()
   await until('the watches closed', () => api.openWatchCount === 0)
   t.ok(synced.service('prod', 'payments'), 'a stopped context still answers from memory')
@@ -315,6 +487,8 @@ t.test('stop() ends watches and retries and rejects pending waits', async (t) =>
   await failing.stop()
   await t.rejects(waiting, /stopped before it synced/)
   await t.rejects(failing.waitForSync(), /stopped before it synced/)
+  // The fake runs in this process: a request written just before stop() is only seen by it a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 200))
   const requests = api.requests.length
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(api.requests.length, requests, 'no retries after stop()')

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { contextCaches } from '../../src/cluster/caches.js'
 import { all, chartDir, chartRenderer, defaultRelease, get, one, scenarioFiles } from './support/render.js'
 
 type Obj = Record<string, unknown>
@@ -115,10 +116,17 @@ t.test('Service: 443 to the https container port, selecting the pods', { skip: c
   t.same(get(service, 'spec', 'selector'), get(one(manifests, 'Deployment'), 'spec', 'selector', 'matchLabels'))
 })
 
-t.test('RBAC: read-only watches on namespaces and services, nothing else', { skip: chart.skip }, async (t) => {
+t.test('RBAC: read-only watches on the cluster context (namespaces, services, nodes, endpointslices), nothing else', { skip: chart.skip }, async (t) => {
   const manifests = render()
   const role = one(manifests, 'ClusterRole')
-  t.same(get(role, 'rules'), [{ apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['get', 'list', 'watch'] }])
+  t.same(get(role, 'rules'), [
+    { apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  ])
+  // Exactly what the live context lists and watches: a cache without its grant would never sync.
+  const granted = new Set((get(role, 'rules') as Array<{ resources: string[] }>).flatMap((rule) => rule.resources))
+  for (const cache of contextCaches) t.ok(granted.has(cache), `${cache} is granted`)
   t.equal(all(manifests, 'Role').length, 0)
   const binding = one(manifests, 'ClusterRoleBinding')
   const account = one(manifests, 'ServiceAccount')

@@ -72,7 +72,10 @@ t.test('the first pass: only Namespaces and Services are converted', async (t) =
   t.ok(mayContainContextKinds('kind: Service\n'))
   t.ok(mayContainContextKinds('{"kind": "NamespaceList"}'))
   t.notOk(mayContainContextKinds('kind: ServiceAccount\n'))
-  t.notOk(mayContainContextKinds('kind: EndpointSlice\n'))
+  t.ok(mayContainContextKinds('kind: EndpointSlice\n'))
+  t.ok(mayContainContextKinds('kind: NodeList\n'))
+  t.notOk(mayContainContextKinds('kind: Endpoints\n'))
+  t.notOk(mayContainContextKinds('kind: NodePool\n'))
 })
 
 t.test('inputs: directories in name order, hidden entries and other extensions skipped, missing paths reported', async (t) => {

@@ -3,8 +3,10 @@ import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
+import { contextCaches } from '../../src/cluster/caches.js'
 import { parseConfig } from '../../src/config.js'
 import { bundledPaths } from '../../src/paths.js'
+import { createMetrics } from '../../src/server/metrics.js'
 import { startServer } from '../../src/server/serve.js'
 import { sample, scrape } from '../support/app.js'
 import { FakeKubeApi } from '../support/fake-kube-api.js'
@@ -59,9 +61,7 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   // Cluster cache: synced once the watches have listed, and readiness with it.
   const synced = await until('the cluster caches to sync', async () => {
     const text = await scrape(server.probePort)
-    return sample(text, 'endpoint_guard_cluster_cache_synced', { cache: 'namespaces' }) === 1 &&
-      sample(text, 'endpoint_guard_cluster_cache_synced', { cache: 'services' }) === 1 &&
-      text
+    return contextCaches.every((cache) => sample(text, 'endpoint_guard_cluster_cache_synced', { cache }) === 1) && text
   })
   t.equal(sample(synced, 'endpoint_guard_cluster_outages'), 0)
   t.equal((await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status, 200)
@@ -107,4 +107,11 @@ t.test('/metrics: Prometheus text on the probe port, moving as requests are answ
   t.ok(sample(down, 'endpoint_guard_cluster_cache_synced', { cache: 'namespaces' }) === 0 || sample(down, 'endpoint_guard_cluster_cache_synced', { cache: 'services' }) === 0)
   api.setDown(false)
   await until('the caches to sync again', async () => sample(await scrape(server.probePort), 'endpoint_guard_cluster_cache_synced', { cache: 'services' }) === 1, 30_000)
+})
+
+t.test('every cluster cache is exported from start-up, at 0, even without a cluster', async (t) => {
+  const metrics = createMetrics()
+  const text = await metrics.registry.metrics()
+  t.same(contextCaches, ['namespaces', 'services', 'nodes', 'endpointslices'])
+  for (const cache of contextCaches) t.equal(sample(text, 'endpoint_guard_cluster_cache_synced', { cache }), 0, cache)
 })

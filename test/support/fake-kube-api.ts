@@ -42,6 +42,7 @@ const RESOURCE_TYPES: readonly ResourceType[] = [
   { resource: 'services', kind: 'Service', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
   { resource: 'endpoints', kind: 'Endpoints', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
   { resource: 'pods', kind: 'Pod', apiVersion: 'v1', namespaced: true, prefix: '/api/v1' },
+  { resource: 'nodes', kind: 'Node', apiVersion: 'v1', namespaced: false, prefix: '/api/v1' },
   {
     resource: 'endpointslices',
     kind: 'EndpointSlice',
@@ -52,7 +53,7 @@ const RESOURCE_TYPES: readonly ResourceType[] = [
 ]
 
 const FIXTURES = new URL('../fixtures/kube-api/', import.meta.url)
-const FIXTURE_FILES = ['namespaces.json', 'services.json', 'endpointslices.json', 'endpoints.json', 'pods.json']
+const FIXTURE_FILES = ['namespaces.json', 'services.json', 'endpointslices.json', 'endpoints.json', 'pods.json', 'nodes.json']
 
 /** The recorded list responses, flattened into objects with kind/apiVersion (fresh copies on every call). */
 export function fixtureObjects(): KubeObject[] {
@@ -113,7 +114,8 @@ export class FakeKubeApi {
   /** every request received, in order; tests assert on it ("no request per lookup", the bearer token) */
   readonly requests: RecordedRequest[] = []
   private readonly store = new Map<string, Map<string, KubeObject>>()
-  private readonly history: Array<{ rv: number; type: ResourceType; event: WatchEvent }> = []
+  /** every change, with the object before it (a watch with a label selector needs both, see eventFor) */
+  private readonly history: Array<{ rv: number; type: ResourceType; event: WatchEvent; previous: KubeObject | undefined }> = []
   private readonly watches = new Set<OpenWatch>()
   private readonly sockets = new Set<Socket>()
   private readonly snapshots = new Map<string, Snapshot>()
@@ -202,7 +204,7 @@ export class FakeKubeApi {
     this.collection(type).delete(key)
     const deleted = structuredClone(previous)
     meta(deleted)['resourceVersion'] = String(++this.revision)
-    this.publish(type, { type: 'DELETED', object: withTypeMeta(type, deleted) })
+    this.publish(type, { type: 'DELETED', object: withTypeMeta(type, deleted) }, undefined)
     return withTypeMeta(type, deleted)
   }
 
@@ -305,16 +307,19 @@ export class FakeKubeApi {
   }
 
   private commit(type: ResourceType, key: string, stored: KubeObject, verb: 'ADDED' | 'MODIFIED'): KubeObject {
+    const previous = this.collection(type).get(key)
     meta(stored)['resourceVersion'] = String(++this.revision)
     this.collection(type).set(key, stored)
-    this.publish(type, { type: verb, object: withTypeMeta(type, structuredClone(stored)) })
+    const previousObject = previous === undefined ? undefined : withTypeMeta(type, previous)
+    this.publish(type, { type: verb, object: withTypeMeta(type, structuredClone(stored)) }, previousObject)
     return withTypeMeta(type, structuredClone(stored))
   }
 
-  private publish(type: ResourceType, event: WatchEvent): void {
-    this.history.push({ rv: this.revision, type, event })
+  private publish(type: ResourceType, event: WatchEvent, previous: KubeObject | undefined): void {
+    this.history.push({ rv: this.revision, type, event, previous })
     for (const watch of this.watches) {
-      if (watchMatches(watch, type, event.object)) writeEvent(watch.res, event)
+      const seen = eventFor(watch, type, event, previous)
+      if (seen !== undefined) writeEvent(watch.res, seen)
     }
   }
 
@@ -457,7 +462,8 @@ export class FakeKubeApi {
       }
     } else {
       for (const entry of this.history) {
-        if (entry.rv > Number(from) && watchMatches(watch, entry.type, entry.event.object)) writeEvent(res, entry.event)
+        const seen = entry.rv > Number(from) ? eventFor(watch, entry.type, entry.event, entry.previous) : undefined
+        if (seen !== undefined) writeEvent(res, seen)
       }
     }
     const timeoutSeconds = Number(query['timeoutSeconds'] ?? 0)
@@ -498,29 +504,72 @@ function parseRoute(
 
 type LabelSelector = (labels: Record<string, string>) => boolean
 
-/** Equality-based selectors (`a=b`, `a==b`, `a!=b`) and existence (`a`, `!a`); set-based ones are refused. */
-function parseLabelSelector(text: string): LabelSelector {
-  const requirements = text
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map((part): LabelSelector => {
-      const match = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part)
-      if (match !== null) {
-        const [, key = '', op, value = ''] = match
-        return op === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value
-      }
-      if (/^![^=!\s]+$/.test(part)) return (labels) => !(part.slice(1) in labels)
-      if (/^[^=!\s()]+$/.test(part)) return (labels) => part in labels
-      throw new Error(`unable to parse requirement: ${part} (the fake kube-apiserver supports equality only)`)
-    })
+/**
+ * The API server's label selector syntax: equality (`a=b`, `a==b`, `a!=b`), existence (`a`, `!a`) and sets
+ * (`a in (x,y)`, `a notin (x,y)`), requirements separated by commas outside the parentheses. As in the API
+ * server, `!=` and `notin` also select objects without the label.
+ */
+export function parseLabelSelector(text: string): LabelSelector {
+  const requirements = splitRequirements(text).map((part): LabelSelector => {
+    const set = /^([^=!\s()]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(part)
+    if (set !== null) {
+      const [, key = '', op, list = ''] = set
+      const values = new Set(list.split(',').map((v) => v.trim()).filter((v) => v !== ''))
+      if (values.size === 0) throw new Error(`unable to parse requirement: ${part}: for 'in', 'notin' operators, values set can't be empty`)
+      return op === 'in'
+        ? (labels) => labels[key] !== undefined && values.has(labels[key])
+        : (labels) => labels[key] === undefined || !values.has(labels[key])
+    }
+    const match = /^([^=!\s()]+)\s*(==|=|!=)\s*([^=!\s()]*)$/.exec(part)
+    if (match !== null) {
+      const [, key = '', op, value = ''] = match
+      return op === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value
+    }
+    if (/^![^=!\s()]+$/.test(part)) return (labels) => !(part.slice(1) in labels)
+    if (/^[^=!\s()]+$/.test(part)) return (labels) => part in labels
+    throw new Error(`unable to parse requirement: ${part}`)
+  })
   return (labels) => requirements.every((requirement) => requirement(labels))
+}
+
+/** `a in (x,y),b` → ['a in (x,y)', 'b']: the commas inside a set do not separate requirements. */
+function splitRequirements(text: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let current = ''
+  for (const char of text) {
+    if (char === '(') depth++
+    if (char === ')') depth--
+    if (char === ',' && depth === 0) {
+      parts.push(current)
+      current = ''
+    } else current += char
+  }
+  parts.push(current)
+  return parts.map((part) => part.trim()).filter((part) => part !== '')
 }
 
 function watchMatches(watch: OpenWatch, type: ResourceType, obj: KubeObject): boolean {
   if (watch.type.resource !== type.resource) return false
   if (watch.namespace !== undefined && meta(obj)['namespace'] !== watch.namespace) return false
   return watch.selector(labelsOf(obj))
+}
+
+/**
+ * What one watch sees of a change, as the API server's watch cache sends it: an object whose labels move it
+ * into the selection is ADDED, one that moves out is DELETED (the object as it was, at the new
+ * resourceVersion), and a change outside the selection is not sent at all.
+ */
+function eventFor(watch: OpenWatch, type: ResourceType, event: WatchEvent, previous: KubeObject | undefined): WatchEvent | undefined {
+  const now = watchMatches(watch, type, event.object)
+  if (event.type !== 'MODIFIED' || previous === undefined) return now ? event : undefined
+  const before = watchMatches(watch, type, previous)
+  if (now && before) return event
+  if (now) return { type: 'ADDED', object: event.object }
+  if (!before) return undefined
+  const gone = structuredClone(previous)
+  meta(gone)['resourceVersion'] = meta(event.object)['resourceVersion']
+  return { type: 'DELETED', object: gone }
 }
 
 function writeEvent(res: ServerResponse, event: WatchEvent): void {
