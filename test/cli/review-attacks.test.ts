@@ -44,7 +44,7 @@ t.test('--namespaces and $ENDPOINT_GUARD_NAMESPACES, the older names, still give
   const env = await runCli(['review', planted], { env: { ENDPOINT_GUARD_NAMESPACES: context } })
   t.equal(env.code, 1, 'from the environment too')
   const help = await runCli(['review', '--help'])
-  t.match(help.stdout, /--context <file> +Namespace, Service, Node and EndpointSlice manifests/)
+  t.match(help.stdout, /--context <file> +Namespace, Service, Node and EndpointSlice\s+manifests/)
   t.notMatch(help.stdout, /--namespaces <file>/, 'the alias is not listed as a flag of its own')
 })
 
