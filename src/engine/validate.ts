@@ -25,7 +25,7 @@ function judge(policy: CompiledPolicy, e: Evaluation & { object: NonNullable<Eva
   // Ratcheting is an engine property: on UPDATE, only what the request adds or changes can deny.
   if (policy.action !== 'deny' || e.oldObject === undefined) return toFindings(policy, current, false)
   const { added, existing } = ratchet(current, violationsOf(policy, e.oldObject, e.ctx))
-  return [...toFindings(policy, added, false), ...toFindings(policy, existing, true)]
+  return toFindings(policy, added, false).concat(toFindings(policy, existing, true))
 }
 
 /**
@@ -40,7 +40,8 @@ export function validate(request: AdmissionRequest, policySet: PolicySet, cluste
     const judged = { ...e, object: e.object }
     for (const policy of e.validating) {
       try {
-        findings.push(...judge(policy, judged))
+        // One by one: a spread passes every finding as an argument, and 140,000 of them overflow the stack.
+        for (const f of judge(policy, judged)) findings.push(f)
       } catch (err) {
         return { ok: false, policy: policy.id, message: describeError(err) }
       }
