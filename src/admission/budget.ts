@@ -52,6 +52,12 @@ export function fitList<I, T>(
     shorten: (rendered: T, size: number) => T
   },
 ): Fitted<T> {
+  if (items.length <= options.count) {
+    // All of a short list, when it fits without the summary.
+    const all = items.map(options.render)
+    const size = all.reduce((n, r) => n + options.size(r), 0) + options.separator * Math.max(0, all.length - 1)
+    if (size <= options.budget) return { shown: all, more: 0 }
+  }
   const shown: T[] = []
   let used = 0
   for (const item of items) {
