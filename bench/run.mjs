@@ -3,10 +3,12 @@
 //   npm run bench -- soak            a few minutes at 80% of max throughput, RSS sampled     (node bench/soak.mjs)
 //   npm run bench -- overload        well past max, then back: 503s or bounded latency      (node bench/overload.mjs)
 //   npm run bench -- fuzz            the long fuzz run of decode → decide → encode          (node bench/fuzz.mjs)
+//   npm run bench -- adversarial     issue 10's attacker objects: worst decision, cost vs size, probes (ADV_SCALE)
 // Knobs (environment): BENCH_SECONDS (10, per throughput run), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32),
 // BENCH_STARTS (5), BENCH_JSON=<file> (also write the raw results). Loopback only. Needs dist/ (built if missing).
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
+import { adversarialBench, adversarialReport } from './adversarial.mjs'
 import { decideBench, linearity } from './decide.mjs'
 import { ensureBuilt, hasTaskset, pinSelf, rssMb, sampleRss, sleep, startBare, startWebhook, waitForQuietHost } from './lib.mjs'
 import { checkMix, loadRun, pacedRun } from './load.mjs'
@@ -82,7 +84,7 @@ async function throughput(mix) {
   }
 }
 
-function report({ mix, start, tp, dc }) {
+function report({ mix, start, tp, dc, adv }) {
   const w = tp.runs.webhook
   const b = tp.runs.bare
   const wRps = w.map((r) => r.rps)
@@ -136,6 +138,9 @@ function report({ mix, start, tp, dc }) {
   p('| loaded policies | reviews/s on the mix | µs/review |')
   p('|---|---|---|')
   for (const r of dc.byPolicies) p(`| ${r.policies} | ${fmt(r.perSecond)} | ${fmt(r.usPerReview, 1)} |`)
+  p()
+  // The worst case beside the throughput: what one attacker's object costs every other request.
+  p(adversarialReport(adv))
   return lines.join('\n')
 }
 
@@ -149,6 +154,8 @@ else if (command === 'fuzz') {
   console.log(`fuzz: ${rows.reduce((s, r) => s + r.runs, 0)} cases, no failures, ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s`)
 } else if (command === 'decide') {
   await import('./decide.mjs').then((m) => m.decideBench()).then((r) => console.log(JSON.stringify(r, null, 2)))
+} else if (command === 'adversarial') {
+  console.log(adversarialReport(await adversarialBench()))
 } else if (command === 'all') {
   const t0 = performance.now()
   // The load generator (this process) on core 1; the servers are started on core 0.
@@ -159,11 +166,13 @@ else if (command === 'fuzz') {
   const tp = await throughput(mix)
   log('decision cost...')
   const dc = await decideBench()
-  const table = report({ mix, start, tp, dc })
+  log('adversarial objects...')
+  const adv = await adversarialBench()
+  const table = report({ mix, start, tp, dc, adv })
   console.log(table)
   console.log(`\n(${fmt((performance.now() - t0) / 1000)} s)`)
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, table }, null, 2))
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, adv, table }, null, 2))
 } else {
-  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz or decide`)
+  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz, decide or adversarial`)
   process.exitCode = 2
 }

@@ -16,7 +16,9 @@ export interface Validation {
 }
 
 function toFindings(policy: CompiledPolicy, violations: Violation[], preexisting: boolean): Finding[] {
-  return violations.map((v) => ({ ...v, policy: policy.id, action: policy.action, preexisting }))
+  // Object.assign onto a literal of the finding's own fields: an object spread per violation was a fifth of the
+  // cost of 100,000 violations.
+  return violations.map((v) => Object.assign({ policy: policy.id, action: policy.action, preexisting }, v))
 }
 
 function judge(policy: CompiledPolicy, e: Evaluation & { object: NonNullable<Evaluation['object']> }): Finding[] {
