@@ -33,10 +33,10 @@ export function endpointsReview({ addresses, duplicateSubsets = 0, uid = 'a00000
   return review(uid, 'Endpoints', '', 'endpoints', 'CREATE', object)
 }
 
-/** A Service whose selector has `keys` keys of `keyLength` characters (and values as long), none valid. */
+/** A Service whose selector has `keys` keys of `keyLength` characters (values of 100), none valid. */
 export function selectorKeysReview({ keys = 3, keyLength, uid = 'a0000000-0000-4000-8000-000000000002' }) {
   const selector = {}
-  for (let i = 0; i < keys; i++) selector[`${String.fromCharCode(97 + i)}${'/x'.repeat(Math.floor((keyLength - 1) / 2))}`] = '_'.repeat(keyLength)
+  for (let i = 0; i < keys; i++) selector[`${String.fromCharCode(97 + i)}${'/x'.repeat(Math.floor((keyLength - 1) / 2))}`] = '_'.repeat(100)
   const object = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'attack', namespace: 'default' }, spec: { selector, ports: [{ name: 'http', port: 80 }] } }
   return review(uid, 'Service', '', 'services', 'CREATE', object)
 }

@@ -99,7 +99,7 @@ function probe(port) {
 async function probesDuringDecision(body) {
   const server = await startWebhook({ contextFile })
   try {
-    await post(server.port, body) // warm-up: compiled code paths, as for a server that has served for a while
+    await post(server.port, body, '/validate', undefined, 120_000) // warm-up: compiled code paths, as for a server that has served for a while
     const probes = []
     let done = false
     const poller = (async () => {
@@ -109,7 +109,7 @@ async function probesDuringDecision(body) {
       }
     })()
     const start = performance.now()
-    const answer = await post(server.port, body)
+    const answer = await post(server.port, body, '/validate', undefined, 120_000)
     const decisionMs = performance.now() - start
     done = true
     await poller
