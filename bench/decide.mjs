@@ -107,10 +107,8 @@ export async function decideBench({ quick = false } = {}) {
   return { byViolations, mix: { handleReview: mixHandle, decide: mixDecide, mutate: mixMutate, entries: mix.length }, bySize, byPolicies }
 }
 
-/** Least-squares slope/intercept of µs per review against endpoints, and how far the points stray from the line. */
-export function linearity(bySize, variant) {
-  const xs = bySize.map((r) => r.endpoints)
-  const ys = bySize.map((r) => r[variant].usPerReview)
+/** Least-squares line through (xs, ys): slope, intercept and r². */
+export function linearFit(xs, ys) {
   const n = xs.length
   const mx = xs.reduce((a, b) => a + b, 0) / n
   const my = ys.reduce((a, b) => a + b, 0) / n
@@ -128,9 +126,15 @@ export function linearity(bySize, variant) {
     ssRes += (ys[i] - (intercept + slope * xs[i])) ** 2
     ssTot += (ys[i] - my) ** 2
   }
+  return { slope, intercept, r2: 1 - ssRes / ssTot }
+}
+
+/** The fit of µs per review against endpoints, and how far the per-endpoint cost grows from 100 to 1000. */
+export function linearity(bySize, variant) {
+  const fit = linearFit(bySize.map((r) => r.endpoints), bySize.map((r) => r[variant].usPerReview))
   // Per-endpoint cost at 1000 against 100: 1.0 is perfectly linear, 10 would be quadratic.
   const at = (e) => bySize.find((r) => r.endpoints === e)[variant].usPerEndpoint
-  return { slope, intercept, r2: 1 - ssRes / ssTot, growth100to1000: at(1000) / at(100) }
+  return { ...fit, growth100to1000: at(1000) / at(100) }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

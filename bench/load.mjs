@@ -60,9 +60,9 @@ export async function loadRun({ port, bodies, path = '/validate', connections = 
 }
 
 /** POSTs one body over TLS and returns { status, json }. */
-export function post(port, body, path = '/validate', headers = { 'content-type': 'application/json' }) {
+export function post(port, body, path = '/validate', headers = { 'content-type': 'application/json' }, timeout = 10_000) {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path, method: 'POST', headers, rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port, path, method: 'POST', headers, rejectUnauthorized: false, timeout }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => {

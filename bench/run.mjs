@@ -5,10 +5,12 @@
 //   npm run bench -- fuzz            the long fuzz run of decode → decide → encode          (node bench/fuzz.mjs)
 //   npm run bench -- context         the cluster context at 50,000 Services: ready time, RSS, bytes per record
 //   npm run bench -- check           check: 10,000 documents in < 5 s, RSS growth up to 100,000   (BENCH_SCALE=0.1 quick)
+//   npm run bench -- adversarial     issue 10's attacker objects: worst decision, cost vs size, probes (ADV_SCALE)
 // Knobs (environment): BENCH_SECONDS (10, per throughput run), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32),
 // BENCH_STARTS (5), BENCH_JSON=<file> (also write the raw results). Loopback only. Needs dist/ (built if missing).
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
+import { adversarialBench, adversarialReport } from './adversarial.mjs'
 import { checkThroughputBench, checkThroughputReport } from './check-throughput.mjs'
 import { contextScaleBench, contextScaleReport } from './context-scale.mjs'
 import { decideBench, linearity } from './decide.mjs'
@@ -86,7 +88,7 @@ async function throughput(mix) {
   }
 }
 
-function report({ mix, start, tp, dc }) {
+function report({ mix, start, tp, dc, adv }) {
   const w = tp.runs.webhook
   const b = tp.runs.bare
   const wRps = w.map((r) => r.rps)
@@ -140,6 +142,9 @@ function report({ mix, start, tp, dc }) {
   p('| loaded policies | reviews/s on the mix | µs/review |')
   p('|---|---|---|')
   for (const r of dc.byPolicies) p(`| ${r.policies} | ${fmt(r.perSecond)} | ${fmt(r.usPerReview, 1)} |`)
+  p()
+  // The worst case beside the throughput: what one attacker's object costs every other request.
+  p(adversarialReport(adv))
   return lines.join('\n')
 }
 
@@ -157,6 +162,8 @@ else if (command === 'fuzz') {
   console.log(contextScaleReport(await contextScaleBench()))
 } else if (command === 'check') {
   console.log(checkThroughputReport(await checkThroughputBench()))
+} else if (command === 'adversarial') {
+  console.log(adversarialReport(await adversarialBench()))
 } else if (command === 'all') {
   const t0 = performance.now()
   // The load generator (this process) on core 1; the servers are started on core 0.
@@ -171,11 +178,13 @@ else if (command === 'fuzz') {
   const context = await contextScaleBench()
   log('check throughput...')
   const check = await checkThroughputBench()
-  const table = [report({ mix, start, tp, dc }), '', '| target | figure | limit | ratio |', '|---|---|---|---|', contextScaleReport(context), checkThroughputReport(check)].join('\n')
+  log('adversarial objects...')
+  const adv = await adversarialBench()
+  const table = [report({ mix, start, tp, dc, adv }), '', '| target | figure | limit | ratio |', '|---|---|---|---|', contextScaleReport(context), checkThroughputReport(check)].join('\n')
   console.log(table)
   console.log(`\n(${fmt((performance.now() - t0) / 1000)} s)`)
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, context, check, table }, null, 2))
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ start, tp, dc, context, check, adv, table }, null, 2))
 } else {
-  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz, decide, context or check`)
+  console.error(`unknown bench command ${command}: use all, soak, overload, fuzz, decide, context, check or adversarial`)
   process.exitCode = 2
 }

@@ -23,6 +23,8 @@ export const errorCatalogue = {
   EG_POLICY_INVALID: { status: 500, message: '%s: %s: %s' },
   // Thrown while a policy compiles and reported by the loader as EG_POLICY_INVALID, at the JSON pointer of the value.
   EG_KEYWORD_VALUE: { status: 500, message: '%s: %s' },
+  // Ajv's generated code no longer has the shape linear-errors.ts rewrites (an Ajv upgrade): refuse to load.
+  EG_AJV_CODEGEN: { status: 500, message: 'the installed Ajv merges errors in code endpoint-guard cannot make linear (%s); pin the tested Ajv version' },
   EG_BAD_CIDR: { status: 500, message: '"%s" is not a valid CIDR' },
   EG_POLICIES_EMPTY: { status: 500, message: 'No policy files (*.json) found in %s.' },
   EG_CONFIG: { status: 500, message: 'Invalid configuration: %s' },

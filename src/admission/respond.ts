@@ -5,15 +5,9 @@ import { denies, warns } from '../engine/outcome.js'
 import type { Validation } from '../engine/validate.js'
 import { guardError } from '../errors.js'
 import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from '../kube/admission.js'
-import { violationText } from '../policy/render.js'
+import { cutEnd, violationText } from '../policy/render.js'
 import type { Finding } from '../policy/types.js'
-
-// Bounds on what one answer carries: the API server stores warnings and audit annotations with the request,
-// and truncates warnings it finds too long, so say less, clearly, rather than have the end cut off.
-const maxListed = 25
-const maxWarnings = 20
-const maxWarningLength = 256
-const maxAnnotationLength = 1024
+import { answerBudget, fitList, moreText, shortenTo, utf8Bytes, warningWithin } from './budget.js'
 
 export function findingText(f: Finding): string {
   return `${f.policy}: ${violationText(f)}`
@@ -40,19 +34,16 @@ export function expiredText(e: { id: string; expires: string }, policies: readon
   return `exception ${e.id} expired at ${e.expires}; ${policies.join(', ')} ${policies.length === 1 ? 'applies' : 'apply'} again`
 }
 
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 3)}...`
-}
-
-/** A finding's text within `max`, its note (why it did not deny) kept whole: the finding is cut, never the note. */
-function cutFinding(f: Finding, max: number): string {
-  const note = findingNote(f)
-  return `${cut(findingText(f), Math.max(max - note.length, 16))}${note}`
-}
-
-function listed(texts: string[], max: number): string[] {
-  if (texts.length <= max) return texts
-  return [...texts.slice(0, max), `... and ${texts.length - max} more`]
+/** One warning per exception that matched but has expired, naming the policies it no longer exempts. */
+function expiredWarnings(findings: readonly Finding[]): string[] {
+  const expired = new Map<string, { id: string; expires: string; policies: Set<string> }>()
+  for (const f of findings) {
+    if (f.exception?.expired !== true) continue
+    const entry = expired.get(f.exception.id) ?? { id: f.exception.id, expires: f.exception.expires, policies: new Set<string>() }
+    entry.policies.add(f.policy)
+    expired.set(entry.id, entry)
+  }
+  return [...expired.values()].map((e) => cutEnd(expiredText(e, [...e.policies]), answerBudget.warningLength))
 }
 
 export function erroredResponse(uid: string, code: number, message: string): AdmissionResponse {
@@ -65,51 +56,134 @@ export function failureResponse(uid: string, failure: Failure): AdmissionRespons
   return erroredResponse(uid, failed.statusCode, failed.message)
 }
 
-/** One warning per exception that matched but has expired, naming the policies it no longer exempts. */
-function expiredWarnings(findings: Finding[]): string[] {
-  const expired = new Map<string, { id: string; expires: string; policies: Set<string> }>()
-  for (const f of findings) {
-    if (f.exception?.expired !== true) continue
-    const entry = expired.get(f.exception.id) ?? { id: f.exception.id, expires: f.exception.expires, policies: new Set<string>() }
-    entry.policies.add(f.policy)
-    expired.set(entry.id, entry)
+/** One warning, whole within the API server's 256 characters: its note (why it did not deny) is kept, its text cut. */
+export function warningText(f: Finding): string {
+  return warningWithin(findingText(f), findingNote(f), answerBudget.warningLength)
+}
+
+function summaryLine(policy: string, n: number, preexisting: boolean): string {
+  const what = preexisting ? `pre-existing violation${n === 1 ? '' : 's'}` : `warning${n === 1 ? '' : 's'}`
+  return `... and ${n} more ${what} of ${policy}`
+}
+
+/**
+ * The warnings, within the API server's budget (answerBudget): as many as fit whole, in order, then one line per
+ * policy for the rest ("... and 37 more pre-existing violations of endpointslice-addresses"), so nothing the
+ * API server would drop is sent and every policy with a warning is still named. Linear: only the warnings shown
+ * are rendered; the rest are counted.
+ */
+export function warningsOf(findings: readonly Finding[]): string[] {
+  // Expired exceptions are few (one line each) and say why something denies again: they always fit first.
+  const expired = expiredWarnings(findings)
+  const findingWarnings = fittedWarnings(findings.filter(warns), answerBudget.warningsLength - expired.reduce((n, w) => n + w.length, 0))
+  return expired.length === 0 ? findingWarnings : findingWarnings.concat(expired)
+}
+
+function fittedWarnings(list: readonly Finding[], total: number): string[] {
+  const shown: string[] = []
+  let used = 0
+  for (const f of list) {
+    const text = warningText(f)
+    if (used + text.length > total) break
+    shown.push(text)
+    used += text.length
   }
-  return [...expired.values()].map((e) => expiredText(e, [...e.policies]))
+  if (shown.length === list.length) return shown
+  // The rest, counted per policy (named in order of first appearance); then shown warnings are given back
+  // until their summaries fit too.
+  const rest = new Map<string, { n: number; preexisting: boolean }>()
+  const count = (f: Finding) => {
+    const entry = rest.get(f.policy)
+    if (entry === undefined) rest.set(f.policy, { n: 1, preexisting: f.preexisting })
+    else entry.n++
+  }
+  for (let i = shown.length; i < list.length; i++) count(list[i] as Finding)
+  const order = new Map<string, number>()
+  for (const f of list) if (!order.has(f.policy)) order.set(f.policy, order.size)
+  const summaries = () =>
+    [...rest].sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0)).map(([policy, { n, preexisting }]) => summaryLine(policy, n, preexisting))
+  const length = (xs: readonly string[]) => xs.reduce((sum, x) => sum + x.length, 0)
+  let lines = summaries()
+  while (shown.length > 0 && used + length(lines) > total) {
+    used -= (shown.pop() as string).length
+    count(list[shown.length] as Finding)
+    lines = summaries()
+  }
+  if (used + length(lines) > total) return [`... and ${list.length} more warnings of ${rest.size} policies`]
+  return [...shown, ...lines]
 }
 
-function warningsOf(findings: Finding[]): string[] {
-  const texts = [...findings.filter(warns).map((f) => cutFinding(f, maxWarningLength)), ...expiredWarnings(findings)]
-  return listed(texts, maxWarnings).map((w) => cut(w, maxWarningLength))
-}
-
-/** Audit-action findings, and what monitor mode let pass (so the audit log records what would have been denied). */
-function auditAnnotationsOf(findings: Finding[]): Record<string, string> {
-  const byPolicy = new Map<string, string[]>()
+/**
+ * Per audit policy, and per policy that monitor mode let pass (so the audit log records what would have been
+ * denied), its violations within one annotation value's budget, whole texts and "... and K more".
+ */
+function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string> {
+  const byPolicy = new Map<string, Finding[]>()
   for (const f of findings) {
     if (f.action !== 'audit' && f.monitored !== true) continue
-    const text = f.monitored === true ? `would have been denied: ${violationText(f)}` : `${violationText(f)}${findingNote(f)}`
-    byPolicy.set(f.policy, [...(byPolicy.get(f.policy) ?? []), text])
+    const list = byPolicy.get(f.policy)
+    if (list === undefined) byPolicy.set(f.policy, [f])
+    else list.push(f)
   }
   // Keys are policy ids (DNS-1123 labels); the API server prefixes them with the webhook's name.
-  return Object.fromEntries([...byPolicy].map(([id, texts]) => [id, cut(listed(texts, maxListed).join('; '), maxAnnotationLength)]))
+  const out: Record<string, string> = {}
+  for (const [id, list] of byPolicy) {
+    const fitted = fitList(list, {
+      count: answerBudget.messageViolations,
+      budget: answerBudget.annotationLength,
+      separator: 2,
+      render: (f) => (f.monitored === true ? `would have been denied: ${violationText(f)}` : `${violationText(f)}${findingNote(f)}`),
+      size: (t) => t.length,
+      moreSize: (n) => moreText(n).length,
+      shorten: (t, room) => cutEnd(t, room),
+    })
+    out[id] = (fitted.more > 0 ? [...fitted.shown, moreText(fitted.more)] : fitted.shown).join('; ')
+  }
+  return out
 }
 
-/** A validation as the API server wants it. Denials list every introduced violation, each with its field path. */
+type Cause = { reason?: string; field?: string; message: string }
+
+/**
+ * A denial's status: the first introduced violations in `message` (25, within 8 KiB), more of them in
+ * `details.causes` (100, within 32 KiB), each list ending "... and K more" when it is cut. Only what is shown
+ * is rendered, so 140,000 violations cost no more here than 100.
+ */
+function denialStatus(denials: readonly Finding[]): NonNullable<AdmissionResponse['status']> {
+  const bytes = utf8Bytes
+  const message = fitList(denials, {
+    count: answerBudget.messageViolations,
+    budget: answerBudget.messageBytes,
+    separator: 2,
+    render: findingText,
+    size: bytes,
+    moreSize: (n) => bytes(moreText(n)),
+    shorten: (t, room) => shortenTo(t, room, bytes),
+  })
+  const causeBytes = (c: Cause) => bytes(JSON.stringify(c))
+  const causes = fitList(denials, {
+    count: answerBudget.causes,
+    // the envelope {"causes":[...]} and the commas
+    budget: answerBudget.detailsBytes - 16,
+    separator: 1,
+    render: (f): Cause => ({ reason: f.type, field: f.path, message: findingText(f) }),
+    size: causeBytes,
+    moreSize: (n) => causeBytes({ message: `${moreText(n)} violations` }),
+    shorten: (c, room) => ({ ...c, message: shortenTo(c.message, Math.max(3, room - causeBytes({ ...c, message: '' })), bytes) }),
+  })
+  return {
+    code: 403,
+    reason: 'Forbidden',
+    message: (message.more > 0 ? [...message.shown, moreText(message.more)] : message.shown).join('; '),
+    details: { causes: causes.more > 0 ? [...causes.shown, { message: `${moreText(causes.more)} violations` }] : causes.shown },
+  }
+}
+
+/** A validation as the API server wants it: denials list the introduced violations, each with its field path. */
 export function validationResponse(uid: string, validation: Validation): AdmissionResponse {
   const allowed = validation.outcome !== 'denied'
   const response: AdmissionResponse = { uid, allowed }
-  if (!allowed) {
-    const denials = validation.findings.filter(denies)
-    const texts = denials.map(findingText)
-    response.status = {
-      code: 403,
-      reason: 'Forbidden',
-      message: listed(texts, maxListed).join('; '),
-      details: {
-        causes: denials.slice(0, maxListed).map((f, i) => ({ reason: f.type, field: f.path, message: texts[i] ?? '' })),
-      },
-    }
-  }
+  if (!allowed) response.status = denialStatus(validation.findings.filter(denies))
   const warnings = warningsOf(validation.findings)
   if (warnings.length > 0) response.warnings = warnings
   const audit = auditAnnotationsOf(validation.findings)

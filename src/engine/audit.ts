@@ -121,7 +121,9 @@ export function breakagesOf(inventory: Inventory, services: ReadonlyMap<string, 
   const out = new Map<string, Finding[]>()
   const add = (kind: string, object: KubeObject, finding: Finding) => {
     const k = `${kind} ${objectKey(objectNamespace(object) ?? '', objectName(object) ?? '')}`
-    out.set(k, [...(out.get(k) ?? []), finding])
+    const list = out.get(k)
+    if (list === undefined) out.set(k, [finding])
+    else list.push(finding)
   }
 
   // missing-endpoints: the endpoints controller only picks running (not finished) Pods in the namespace.
@@ -131,7 +133,9 @@ export function breakagesOf(inventory: Inventory, services: ReadonlyMap<string, 
       const phase = isObject(pod['status']) ? pod['status']['phase'] : undefined
       if (phase === 'Succeeded' || phase === 'Failed') continue
       const ns = objectNamespace(pod) ?? ''
-      podLabels.set(ns, [...(podLabels.get(ns) ?? []), labelsOf(pod)])
+      const list = podLabels.get(ns)
+      if (list === undefined) podLabels.set(ns, [labelsOf(pod)])
+      else list.push(labelsOf(pod))
     }
     for (const service of inventory.services) {
       const selector = selectorOf(service)
@@ -160,7 +164,9 @@ export function breakagesOf(inventory: Inventory, services: ReadonlyMap<string, 
         `no Service of that name in namespace ${ns}: no Service uses this slice`))
       continue
     }
-    slicesOf.set(k, [...(slicesOf.get(k) ?? []), slice])
+    const list = slicesOf.get(k)
+    if (list === undefined) slicesOf.set(k, [slice])
+    else list.push(slice)
   }
 
   // endpoints-not-ready: at least one endpoint, and every one explicitly not ready (unset means ready).

@@ -6,7 +6,7 @@ import type { Violation } from '../policy/types.js'
  * which may summarise (a message that lists three of four addresses must not make the fourth invisible).
  */
 function identity(v: Violation): string {
-  return [v.path.replace(/\[\d+\]/g, '[*]'), v.type, v.rule ?? '', v.value ?? ''].join('\u0000')
+  return [v.path.replace(/\[\d+\]/g, '[*]'), v.type, v.rule ?? '', v.value ?? '', v.digest ?? ''].join('\u0000')
 }
 
 /** Whether every value of `wanted` is in `available` (multisets: a second copy of a value is a new value). */
@@ -30,26 +30,37 @@ function covers(available: readonly string[], wanted: readonly string[]): boolea
  *     values, when that old one stood for each of them (a new address is new wherever it lands).
  */
 export function ratchet(current: Violation[], previous: Violation[]): { added: Violation[]; existing: Violation[] } {
-  const budget = new Map<string, Array<readonly string[]>>()
+  // Per identity: how many old violations stood for no particular values (most: one per value), and the lists of
+  // those that did. Counting the first kind and swapping out the second keeps this linear, however many
+  // violations share an identity (100,000 copies of one bad address).
+  const budget = new Map<string, { plain: number; lists: Array<readonly string[]> }>()
   for (const v of previous) {
     if (v.writer === true) continue
     const key = identity(v)
-    const entries = budget.get(key)
-    const values = v.values ?? []
-    if (entries === undefined) budget.set(key, [values])
-    else entries.push(values)
+    let entry = budget.get(key)
+    if (entry === undefined) budget.set(key, (entry = { plain: 0, lists: [] }))
+    if (v.values === undefined || v.values.length === 0) entry.plain++
+    else entry.lists.push(v.values)
   }
   const added: Violation[] = []
   const existing: Violation[] = []
   for (const v of current) {
-    const entries = v.writer === true ? undefined : budget.get(identity(v))
-    const i = entries === undefined ? -1 : entries.findIndex((values) => covers(values, v.values ?? []))
-    if (entries === undefined || i < 0) {
-      added.push(v)
-      continue
-    }
-    entries.splice(i, 1)
-    existing.push(v)
+    const entry = v.writer === true ? undefined : budget.get(identity(v))
+    if (entry !== undefined && consume(entry, v.values ?? [])) existing.push(v)
+    else added.push(v)
   }
   return { added, existing }
+}
+
+/** Takes an old violation that stood for each of `wanted` out of the entry; false when there is none. */
+function consume(entry: { plain: number; lists: Array<readonly string[]> }, wanted: readonly string[]): boolean {
+  if (wanted.length === 0 && entry.plain > 0) {
+    entry.plain--
+    return true
+  }
+  const i = entry.lists.findIndex((values) => covers(values, wanted))
+  if (i < 0) return false
+  entry.lists[i] = entry.lists[entry.lists.length - 1] ?? []
+  entry.lists.pop()
+  return true
 }

@@ -22,15 +22,20 @@ export interface Validation {
   matched: string[]
 }
 
+function toFindings(policy: CompiledPolicy, action: Finding['action'], violations: Violation[], preexisting: boolean): Finding[] {
+  // Object.assign onto a literal of the finding's own fields: an object spread per violation was a fifth of the
+  // cost of 100,000 violations.
+  return violations.map((v) => Object.assign({ policy: policy.id, action, preexisting }, v))
+}
+
 function judge(policy: CompiledPolicy, e: Evaluation & { object: NonNullable<Evaluation['object']> }, judging: Judging): Finding[] {
   const current = violationsOf(policy, e.object, e.ctx)
   if (current.length === 0) return []
   const action = effectiveAction(policy.id, policy.action, judging)
-  const toFindings = (violations: Violation[], preexisting: boolean): Finding[] => violations.map((v) => ({ ...v, policy: policy.id, action, preexisting }))
   // Ratcheting is an engine property: on UPDATE, only what the request adds or changes can deny.
-  if (action !== 'deny' || e.oldObject === undefined) return toFindings(current, false)
+  if (action !== 'deny' || e.oldObject === undefined) return toFindings(policy, action, current, false)
   const { added, existing } = ratchet(current, violationsOf(policy, e.oldObject, e.ctx))
-  return [...toFindings(added, false), ...toFindings(existing, true)]
+  return toFindings(policy, action, added, false).concat(toFindings(policy, action, existing, true))
 }
 
 /** The object as exceptions match it; a cluster-scoped object (a Namespace) is its own namespace. */
@@ -43,7 +48,7 @@ function exceptionTarget(request: AdmissionRequest, e: Evaluation): ExceptionTar
 /** Monitor mode: what would deny is marked, and the outcome is derived from the marked findings. */
 function monitored(findings: Finding[], judging: Judging): Finding[] {
   if (judging.enforcement !== 'warn') return findings
-  return findings.map((f) => (denies(f) ? { ...f, monitored: true } : f))
+  return findings.map((f) => (denies(f) ? Object.assign({}, f, { monitored: true }) : f))
 }
 
 /**
@@ -59,7 +64,8 @@ export function validate(request: AdmissionRequest, policySet: PolicySet, cluste
     const judged = { ...e, object: e.object }
     for (const policy of e.validating) {
       try {
-        findings.push(...judge(policy, judged, judging))
+        // One by one: a spread passes every finding as an argument, and 140,000 of them overflow the stack.
+        for (const f of judge(policy, judged, judging)) findings.push(f)
       } catch (err) {
         return { ok: false, policy: policy.id, message: describeError(err) }
       }

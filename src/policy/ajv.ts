@@ -15,6 +15,7 @@ import { requestUserIn } from './keywords/request-user-in.js'
 import { reservedServices } from './keywords/reserved-services.js'
 import { service } from './keywords/service.js'
 import { uniqueBy } from './keywords/unique-by.js'
+import { linearErrorMerging } from './linear-errors.js'
 import { reportingKeywords } from './vocabulary.js'
 
 /** The keywords that check values: each reports its failures under its own name. */
@@ -60,6 +61,8 @@ export function createAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
     // $data lets a schema compare two fields of the object (endpointslice-target-ref: targetRef.namespace).
     $data: true,
     messages: true,
+    // Error merging made linear in the number of violations (linear-errors.ts says why it is done this way).
+    code: { process: linearErrorMerging },
   })
   // Formats only: ajv-formats' formatMinimum/formatMaximum keywords are not part of the documented set.
   addFormats.default(ajv, { keywords: false })

@@ -79,7 +79,7 @@ function parseV6(text: string): number[] | string {
   if (compressed ? count > 7 : count !== 8) return invalid
   const groups = [...left, ...Array<string>(8 - count).fill('0'), ...right].map((g) => parseInt(g, 16))
   const bytes = groups.flatMap((g) => [g >> 8, g & 0xff])
-  if (quad !== undefined) bytes.splice(12, 4, ...quad)
+  if (quad !== undefined) quad.forEach((octet, i) => (bytes[12 + i] = octet))
   return bytes
 }
 

@@ -1,11 +1,19 @@
+import { createHash } from 'node:crypto'
 import type { ErrorObject } from 'ajv'
 import { formatReasons } from './formats.js'
 import type { KeywordErrorParams } from './keywords/keyword-error.js'
 import type { FindingType, Violation } from './types.js'
 import { reasonTypeOf } from './vocabulary.js'
 
-// Long values are cut: messages must stay readable and warnings short (the API server truncates them).
-const maxValueLength = 80
+/**
+ * The budget of one rendered violation (README, HTTP contract): an object is the attacker's text, and whatever a
+ * finding shows goes into answers, warnings, audit annotations, events and logs. A value shows at most 80 of its
+ * characters (before quoting), a field path at most 256 (its start and its end, so the field's own name stays
+ * readable), a reason at most 1024. What is cut says so with "...". Ratcheting still tells cut texts apart: the
+ * violation keeps a digest of what was cut (Violation.digest).
+ */
+export const renderBudget = { value: 80, path: 256, detail: 1024 } as const
+const maxValueLength = renderBudget.value
 
 function decodePointer(pointer: string): string[] {
   if (pointer === '') return []
@@ -14,6 +22,10 @@ function decodePointer(pointer: string): string[] {
 
 /** `/spec/ports/1/name` → `spec.ports[1].name`; keys that are not identifiers use brackets, as kubectl does. */
 export function fieldPath(segments: string[]): string {
+  return cutMiddle(wholePath(segments), renderBudget.path)
+}
+
+function wholePath(segments: string[]): string {
   let out = ''
   for (const s of segments) {
     if (/^\d+$/.test(s)) out += `[${s}]`
@@ -21,6 +33,18 @@ export function fieldPath(segments: string[]): string {
     else out += `[${s}]`
   }
   return out === '' ? '(object)' : out
+}
+
+/** At most `max` characters: the start and the end of `text`, "..." between them when it is longer. */
+export function cutMiddle(text: string, max: number): string {
+  if (text.length <= max) return text
+  const tail = Math.floor((max - 3) / 4)
+  return `${text.slice(0, max - 3 - tail)}...${text.slice(text.length - tail)}`
+}
+
+/** At most `max` characters: the start of `text`, "..." at the end when it is longer. */
+export function cutEnd(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`
 }
 
 export function displayValue(value: unknown): string | undefined {
@@ -91,12 +115,14 @@ const compositeKeywords = new Set(['anyOf', 'oneOf'])
  * and listing each branch's complaint confuses more than it helps.
  */
 export function renderErrors(errors: readonly ErrorObject[]): Violation[] {
-  const composites = errors.filter((e) => compositeKeywords.has(e.keyword)).map((e) => `${e.schemaPath}/`)
+  // Schema paths, not instance paths: as many as the schema has composites, however many items failed one, so
+  // the test below stays linear in the number of errors.
+  const composites = [...new Set(errors.filter((e) => compositeKeywords.has(e.keyword)).map((e) => `${e.schemaPath}/`))]
   const out: Violation[] = []
   const seen = new Set<string>()
   for (const err of errors) {
     if (wrapperKeywords.has(err.keyword)) continue
-    if (composites.some((prefix) => err.schemaPath.startsWith(prefix))) continue
+    if (composites.length > 0 && composites.some((prefix) => err.schemaPath.startsWith(prefix))) continue
     const v = toViolation(err)
     const key = `${v.path}\u0000${v.type}\u0000${v.detail}`
     if (seen.has(key)) continue
@@ -117,18 +143,33 @@ function toViolation(err: ErrorObject): Violation {
   const custom = 'detail' in p ? (p as unknown as KeywordErrorParams) : undefined
   const inferred = custom === undefined ? builtinReason(err) : { type: custom.type ?? 'Invalid value', detail: custom.detail }
   // "{default}" in an authored message stands for the reason endpoint-guard would have given.
-  const detail = authoredMessage(err)?.replace('{default}', inferred.detail) ?? inferred.detail
-  let value: string | undefined
-  if (custom !== undefined && 'value' in custom) value = displayValue(custom.value)
-  else if (err.propertyName !== undefined) value = displayValue(err.propertyName)
-  else if (err.keyword === 'maxItems' && Array.isArray(err.data)) value = String(err.data.length)
-  else if (err.keyword !== 'required' && err.keyword !== 'additionalProperties') value = displayValue(err.data)
-  const violation: Violation = { path: fieldPath(segments), type: inferred.type, detail }
+  const detail = cutEnd(authoredMessage(err)?.replace('{default}', inferred.detail) ?? inferred.detail, renderBudget.detail)
+  let raw: unknown
+  if (custom !== undefined && 'value' in custom) raw = custom.value
+  else if (err.propertyName !== undefined) raw = err.propertyName
+  else if (err.keyword === 'maxItems' && Array.isArray(err.data)) raw = err.data.length
+  else if (err.keyword !== 'required' && err.keyword !== 'additionalProperties') raw = err.data
+  const value = displayValue(raw)
+  const whole = wholePath(segments)
+  const path = cutMiddle(whole, renderBudget.path)
+  const violation: Violation = { path, type: inferred.type, detail }
   if (value !== undefined) violation.value = value
   if (err.schemaPath !== '') violation.rule = err.schemaPath
   if (custom?.values !== undefined) violation.values = custom.values
   if (custom?.writer === true) violation.writer = true
+  const cutValue = typeof raw === 'string' && raw.length > maxValueLength ? raw : ''
+  if (cutValue !== '' || path !== whole) violation.digest = digestOf(segments, cutValue)
   return violation
+}
+
+/**
+ * What a cut path or value stood for, for ratcheting: two long keys with the same first characters are two
+ * violations. Array indices are left out, as ratcheting leaves them out of the shown path.
+ */
+function digestOf(segments: readonly string[], value: string): string {
+  const hash = createHash('sha256')
+  for (const s of segments) hash.update(/^\d+$/.test(s) ? '*' : s).update('\u0000')
+  return hash.update('\u0000').update(value).digest('base64url').slice(0, 22)
 }
 
 /** `spec.ports[1].name: Duplicate value: "http": name must be unique` */

@@ -112,6 +112,8 @@ export interface Violation {
    * "already present", whatever the old object held.
    */
   writer?: true
+  /** set when the shown path or value was cut (render.ts): a digest of the whole, so ratcheting tells them apart */
+  digest?: string
 }
 
 export interface Finding extends Violation {
