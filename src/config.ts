@@ -42,7 +42,7 @@ export const bundledPolicies = 'bundled'
 /** The formats of each command's --output; src/cli/output/create.ts writes each. */
 export const outputFormats = {
   check: ['text', 'json', 'github', 'junit', 'sarif'],
-  audit: ['text', 'json', 'github'],
+  audit: ['text', 'json', 'github', 'policyreport'],
 } as const satisfies Partial<Record<CommandName, readonly string[]>>
 
 const offline = ['review', 'check', 'test', 'audit'] as const
@@ -151,6 +151,12 @@ export const settings = {
     kind: 'flag',
     commands: ['check'],
     help: 'accept no input at all (empty files or stdin, directories without manifests) instead of exit 2',
+  },
+  writeReports: {
+    flag: 'write-reports',
+    kind: 'flag',
+    commands: ['audit'],
+    help: 'apply the findings as PolicyReports (wgpolicyk8s.io/v1alpha2, server-side apply) and delete the ones written earlier for namespaces now clean; exit 0 once written',
   },
   requireAll: { flag: 'require-all', kind: 'flag', commands: ['test'], help: 'fail when a loaded policy has no test case' },
   // kubectl's default page size: small enough for the API server, large enough that few pages are needed.

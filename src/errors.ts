@@ -41,6 +41,12 @@ export const errorCatalogue = {
   // Embedded in `audit`'s one-line error, so worded as a clause.
   EG_LIST: { status: 502, message: 'cannot list %s: %s' },
   EG_GET_NAMESPACE: { status: 502, message: 'cannot read namespace %s: %s' },
+  // Embedded in `audit`'s one-line error, so worded as clauses.
+  EG_NO_POLICYREPORT_CRD: {
+    status: 500,
+    message: 'the PolicyReport CRD is not installed (no %s in the API); install it (Policy Reporter, Kyverno and Kubewarden ship it) or leave out --write-reports',
+  },
+  EG_REPORT_WRITE: { status: 502, message: 'cannot %s %s: %s' },
   EG_NO_CLUSTER: { status: 500, message: 'no cluster: pass --kubeconfig (or set KUBECONFIG), or run in a pod with a service account' },
   EG_CONTEXT_STOPPED: { status: 500, message: 'The cluster context was stopped before it synced' },
   EG_CONTEXT_READ: { status: 500, message: 'Cannot read %s: %s' },

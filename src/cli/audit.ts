@@ -11,12 +11,14 @@ import { parseConfig, type ConfigOf } from '../config.js'
 import { auditInventory, type Inventory } from '../engine/audit.js'
 import { judgingAt } from '../engine/judging.js'
 import { describeError, guardError, isGuardError } from '../errors.js'
-import { withTypeMeta, type KubeObject } from '../kube/object.js'
+import { metadataOf, withTypeMeta, type KubeObject } from '../kube/object.js'
 import type { Io } from './io.js'
 import { loadPoliciesFor } from './load-policies.js'
 import { rawFlags, withSettings } from './options.js'
 import { createOutput } from './output/create.js'
+import { PolicyReportCollector } from './output/policy-report.js'
 import { count, emptySummary, evaluated, exitCodeOf, type Result } from './output/result.js'
+import { checkPolicyReportCrd, writePolicyReports } from './write-reports.js'
 
 type AuditConfig = ConfigOf<'audit'>
 
@@ -37,13 +39,20 @@ Breakages are reported as warnings: missing-endpoints (a Service whose selector 
 orphan-endpointslice (a slice whose kubernetes.io/service-name names no Service), endpoints-not-ready (a
 Service whose endpoints all have ready=false).
 
-Output as for check: text, json or github. A failure that stops the audit (policies that do not load, no
-cluster, an API that cannot be read) is also a JSON error object (json) or an ::error annotation (github).
+Output as for check: text, json or github; policyreport prints wgpolicyk8s.io/v1alpha2 PolicyReports (YAML,
+one per namespace with findings). A failure that stops the audit (policies that do not load, no cluster, an
+API that cannot be read) is also a JSON error object (json) or an ::error annotation (github).
+
+--write-reports applies the same PolicyReports to the cluster (server-side apply, field manager
+endpoint-guard, label app.kubernetes.io/managed-by=endpoint-guard) and deletes the ones it wrote earlier for
+namespaces that are now clean. It needs get on the wgpolicyk8s.io/v1alpha2 group and get, list, create, patch
+and delete on policyreports (and clusterpolicyreports without --namespace).
 
 Exit status:
-  0  no violation (warnings are shown but pass, unless --strict)
+  0  no violation (warnings are shown but pass, unless --strict); with --write-reports: the reports are written
   1  an object violates a deny policy (or, with --strict, has a warning or a breakage)
-  2  usage error, no cluster, or the API could not be read`
+  2  usage error, no cluster, the API could not be read, or (--write-reports) the PolicyReport CRD is not
+     installed or a report could not be written`
 
 export function registerAudit(program: Command, io: Io, version: string): void {
   withSettings(
@@ -61,7 +70,8 @@ export function registerAudit(program: Command, io: Io, version: string): void {
 /** Runs `audit` and returns the exit status. */
 export async function runAudit(config: AuditConfig, io: Pick<Io, 'stdout' | 'stderr'>, cwd: string, version: string): Promise<number> {
   const loaded = await loadPoliciesFor('audit', config.policies, io.stderr, cwd)
-  const output = createOutput(config.output, io.stdout, { verb: 'audited', noun: 'object', version, policies: loaded.ok ? loaded.policies : undefined, cwd })
+  const now = new Date()
+  const output = createOutput(config.output, io.stdout, { verb: 'audited', noun: 'object', version, policies: loaded.ok ? loaded.policies : undefined, cwd, now })
   if (!loaded.ok) {
     output.end(undefined, loaded.error)
     return 2
@@ -81,21 +91,40 @@ export async function runAudit(config: AuditConfig, io: Pick<Io, 'stdout' | 'std
   }
   if (kubeConfig === undefined) return fail(guardError('EG_NO_CLUSTER'))
 
+  const log = (s: string) => io.stderr(`endpoint-guard audit: ${s}`)
   let inventory: Inventory
   try {
-    inventory = await listInventory(kubeConfig, config, (s) => io.stderr(`endpoint-guard audit: ${s}`))
+    // Before the listing: an audit whose reports cannot be written is a failed run, found out early.
+    if (config.writeReports) await checkPolicyReportCrd(kubeConfig)
+    inventory = await listInventory(kubeConfig, config, log)
   } catch (err) {
     return fail(err)
   }
   const summary = emptySummary(false)
   const context = staticContext([...inventory.namespaces, ...inventory.services])
-  for (const audited of auditInventory(inventory, policies, context, judgingAt(Date.now()))) {
+  const reports = config.writeReports ? new PolicyReportCollector(now) : undefined
+  for (const audited of auditInventory(inventory, policies, context, judgingAt(now.getTime()))) {
     const result: Result = { kind: audited.kind, status: 'valid', findings: [] }
     if (audited.namespace !== undefined) result.namespace = audited.namespace
     if (audited.name !== undefined) result.name = audited.name
+    const apiVersion = audited.object['apiVersion']
+    if (typeof apiVersion === 'string') result.apiVersion = apiVersion
+    const uid = metadataOf(audited.object)['uid']
+    if (typeof uid === 'string') result.uid = uid
     const evaluatedResult: Result = { ...result, ...evaluated(audited.validation, audited.breakages) }
     count(summary, evaluatedResult)
     output.result(evaluatedResult)
+    reports?.add(evaluatedResult)
+  }
+  if (reports !== undefined) {
+    try {
+      await writePolicyReports(kubeConfig, reports.reports(), { namespace: config.namespace, chunkSize: config.chunkSize }, log)
+    } catch (err) {
+      return fail(err)
+    }
+    // The findings are in the reports; a scheduled run that failed on each of them would be retried and alert.
+    output.end(summary)
+    return 0
   }
   output.end(summary)
   return exitCodeOf(summary, config.strict)

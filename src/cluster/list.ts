@@ -108,7 +108,20 @@ async function listPages<T>(
 }
 
 /** One GET with the kubeconfig's TLS settings and credentials (token, client certificate, auth plugins). */
-export async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, signal?: AbortSignal): Promise<KubeObject> {
+export function getJson(kubeConfig: KubeConfig, pathAndQuery: string, signal?: AbortSignal): Promise<KubeObject> {
+  return requestJson(kubeConfig, 'GET', pathAndQuery, signal === undefined ? {} : { signal })
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal
+  /** sent as JSON (also for application/apply-patch+yaml: JSON is YAML) */
+  body?: unknown
+  /** the body's content type; application/json by default */
+  contentType?: string
+}
+
+/** A request with the kubeconfig's TLS settings and credentials; the answer's JSON body, a KubeApiError on non-2xx. */
+export async function requestJson(kubeConfig: KubeConfig, method: string, pathAndQuery: string, options: RequestOptions = {}): Promise<KubeObject> {
   const cluster = kubeConfig.getCurrentCluster()
   if (cluster === null) throw guardError('EG_NO_CURRENT_CLUSTER')
   const url = new URL(cluster.server.replace(/\/+$/, '') + pathAndQuery)
@@ -116,16 +129,18 @@ export async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, sign
   await kubeConfig.applyToHTTPSOptions(requestOptions)
   const agent = requestOptions.agent
   const timeout = AbortSignal.timeout(LIST_TIMEOUT_MS)
-  const requestSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+  const requestSignal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
   const send = url.protocol === 'http:' ? http.request : https.request
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body)
+  const bodyHeaders = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) }
   try {
     return await new Promise<KubeObject>((resolve, reject) => {
       const req = send(
         url,
         {
           ...requestOptions,
-          method: 'GET',
-          headers: { ...requestOptions.headers, Accept: 'application/json' },
+          method,
+          headers: { ...requestOptions.headers, Accept: 'application/json', ...bodyHeaders },
           signal: requestSignal,
         },
         (res) => {
@@ -134,23 +149,23 @@ export async function getJson(kubeConfig: KubeConfig, pathAndQuery: string, sign
           res.on('error', reject)
           res.on('end', () => {
             const statusCode = res.statusCode ?? 0
-            let body: unknown
+            let parsed: unknown
             try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
             } catch {
-              body = undefined
+              parsed = undefined
             }
-            if (statusCode >= 200 && statusCode < 300 && isObject(body)) return resolve(body)
-            const status = isObject(body) ? body : undefined
+            if (statusCode >= 200 && statusCode < 300 && isObject(parsed)) return resolve(parsed)
+            const status = isObject(parsed) ? parsed : undefined
             const message = typeof status?.['message'] === 'string' ? status['message'] : `HTTP ${statusCode}`
-            reject(new KubeApiError(`GET ${url.pathname}: ${message}`, statusCode, status))
+            reject(new KubeApiError(`${method} ${url.pathname}: ${message}`, statusCode, status))
           })
         },
       )
       req.on('error', (err) =>
-        reject(new KubeApiError(`GET ${url.pathname}: ${err.message}`, undefined, undefined, { cause: err })),
+        reject(new KubeApiError(`${method} ${url.pathname}: ${err.message}`, undefined, undefined, { cause: err })),
       )
-      req.end()
+      req.end(body)
     })
   } finally {
     // kubeConfig hands out a fresh agent per call; destroying it leaves no idle socket behind.

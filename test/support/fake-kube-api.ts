@@ -278,6 +278,107 @@ export class FakeKubeApi {
     await closed
   }
 
+  // --- PolicyReports (wgpolicyk8s.io/v1alpha2): list, server-side apply, delete; kept apart from the core kinds ---
+
+  /** the server-side apply requests received for PolicyReports, in order */
+  readonly applies: AppliedPatch[] = []
+  private policyReportCrdInstalled = true
+
+  /** Whether the PolicyReport CRD is installed; without it every wgpolicyk8s.io path answers 404. */
+  setPolicyReportCrd(installed: boolean): void {
+    this.policyReportCrdInstalled = installed
+  }
+
+  /** Stores a PolicyReport or ClusterPolicyReport as if some writer had applied it earlier. */
+  addPolicyReport(report: KubeObject): KubeObject {
+    const type = policyReportType(String(report['kind']))
+    const stored = this.prepare(type, report)
+    meta(stored)['resourceVersion'] = String(++this.revision)
+    this.collection(type).set(keyFor(type, stored), stored)
+    return withTypeMeta(type, structuredClone(stored))
+  }
+
+  /** Every stored PolicyReport and ClusterPolicyReport, sorted by kind, then namespace/name. */
+  policyReports(): KubeObject[] {
+    return POLICY_REPORT_TYPES.flatMap((type) =>
+      [...this.collection(type).values()]
+        .sort((a, b) => keyFor(type, a).localeCompare(keyFor(type, b)))
+        .map((obj) => withTypeMeta(type, obj)),
+    )
+  }
+
+  private handlePolicyReports(req: IncomingMessage, res: ServerResponse, pathname: string, query: Record<string, string>): void {
+    if (!this.policyReportCrdInstalled) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource')
+    if (pathname === POLICY_REPORT_PREFIX) {
+      if (req.method !== 'GET') return sendStatus(res, 405, 'MethodNotAllowed', `${req.method} on a group/version`)
+      return sendJson(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: 'wgpolicyk8s.io/v1alpha2',
+        resources: POLICY_REPORT_TYPES.map((t) => ({
+          name: t.resource,
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+        })),
+      })
+    }
+    const route = parsePolicyReportRoute(pathname)
+    if (route === undefined) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource')
+    const { type, namespace, name } = route
+    if (req.method === 'GET') {
+      if (name !== undefined) return this.getOne(res, type, namespace, name)
+      let selector: LabelSelector
+      try {
+        selector = parseLabelSelector(query['labelSelector'] ?? '')
+      } catch (err) {
+        return sendStatus(res, 400, 'BadRequest', (err as Error).message)
+      }
+      return this.list(res, type, namespace, selector, query)
+    }
+    if (name === undefined) return sendStatus(res, 405, 'MethodNotAllowed', `${req.method} on a collection`)
+    if (req.method === 'DELETE') {
+      const key = keyOf(type, namespace, name)
+      if (!this.collection(type).delete(key)) return sendStatus(res, 404, 'NotFound', `${type.resource}.wgpolicyk8s.io "${name}" not found`)
+      return sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' })
+    }
+    if (req.method !== 'PATCH') return sendStatus(res, 405, 'MethodNotAllowed', `the fake serves GET, PATCH and DELETE on ${type.resource}`)
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const contentType = req.headers['content-type'] ?? ''
+      let body: unknown
+      try {
+        // Only JSON, the subset of YAML endpoint-guard sends.
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      } catch {
+        body = undefined
+      }
+      this.applies.push({ path: pathname, query, contentType, body })
+      if (contentType !== 'application/apply-patch+yaml') return sendStatus(res, 415, 'UnsupportedMediaType', `the fake only takes apply patches, not ${contentType}`)
+      if (query['fieldManager'] === undefined || query['fieldManager'] === '') {
+        return sendStatus(res, 422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return sendStatus(res, 400, 'BadRequest', 'the apply patch is not an object')
+      const patch = body as KubeObject
+      const patchMeta = meta(patch)
+      if (patch['apiVersion'] !== type.apiVersion || patch['kind'] !== type.kind || patchMeta['name'] !== name || (type.namespaced && patchMeta['namespace'] !== namespace)) {
+        return sendStatus(res, 400, 'BadRequest', 'the object in the apply patch does not match the path')
+      }
+      const key = keyOf(type, namespace, name)
+      const previous = this.collection(type).get(key)
+      // Forced apply by the only manager: the applied object is the whole object.
+      const stored = this.prepare(type, patch)
+      if (previous !== undefined) {
+        meta(stored)['uid'] = meta(previous)['uid']
+        meta(stored)['creationTimestamp'] = meta(previous)['creationTimestamp']
+      }
+      meta(stored)['resourceVersion'] = String(++this.revision)
+      this.collection(type).set(key, stored)
+      sendJson(res, previous === undefined ? 201 : 200, withTypeMeta(type, stored))
+    })
+  }
+
   private seed(objects: KubeObject[]): void {
     let highest = 0
     for (const obj of objects) {
@@ -355,6 +456,9 @@ export class FakeKubeApi {
     if (down) return sendStatus(res, 503, 'ServiceUnavailable', 'the fake kube-apiserver is down')
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return sendStatus(res, 401, 'Unauthorized', 'Unauthorized')
+    }
+    if (url.pathname === POLICY_REPORT_PREFIX || url.pathname.startsWith(`${POLICY_REPORT_PREFIX}/`)) {
+      return this.handlePolicyReports(req, res, url.pathname, query)
     }
     if (req.method !== 'GET') {
       return sendStatus(res, 405, 'MethodNotAllowed', `the fake kube-apiserver only serves GET, not ${req.method}`)
@@ -479,6 +583,43 @@ export class FakeKubeApi {
       this.watches.delete(watch)
     })
   }
+}
+
+const POLICY_REPORT_PREFIX = '/apis/wgpolicyk8s.io/v1alpha2'
+const POLICY_REPORT_TYPES: readonly ResourceType[] = [
+  { resource: 'policyreports', kind: 'PolicyReport', apiVersion: 'wgpolicyk8s.io/v1alpha2', namespaced: true, prefix: POLICY_REPORT_PREFIX },
+  { resource: 'clusterpolicyreports', kind: 'ClusterPolicyReport', apiVersion: 'wgpolicyk8s.io/v1alpha2', namespaced: false, prefix: POLICY_REPORT_PREFIX },
+]
+
+export interface AppliedPatch {
+  path: string
+  query: Record<string, string>
+  contentType: string
+  /** the parsed JSON body, undefined when it was not JSON */
+  body: unknown
+}
+
+function policyReportType(kind: string): ResourceType {
+  const type = POLICY_REPORT_TYPES.find((t) => t.kind === kind)
+  if (type === undefined) throw new Error(`fake kube-apiserver: ${kind} is not a PolicyReport kind`)
+  return type
+}
+
+/** `/policyreports`, `/namespaces/NS/policyreports[/NAME]`, `/clusterpolicyreports[/NAME]` under the group/version. */
+function parsePolicyReportRoute(pathname: string): { type: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
+  const segments = pathname.slice(POLICY_REPORT_PREFIX.length + 1).split('/').map(decodeURIComponent)
+  const find = (resource: string | undefined) => POLICY_REPORT_TYPES.find((t) => t.resource === resource)
+  const [first, second, third, fourth, ...rest] = segments
+  if (rest.length > 0) return undefined
+  if (first === 'namespaces' && second !== undefined && third !== undefined) {
+    const type = find(third)
+    return type?.namespaced === true ? { type, namespace: second, name: fourth } : undefined
+  }
+  const type = find(first)
+  if (type === undefined || third !== undefined) return undefined
+  // A namespaced kind across all namespaces can be listed, not named.
+  if (type.namespaced && second !== undefined) return undefined
+  return { type, namespace: undefined, name: second }
 }
 
 function parseRoute(

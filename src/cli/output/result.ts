@@ -55,10 +55,16 @@ export interface Result {
   kind?: string
   namespace?: string
   name?: string
+  /** live objects only, for PolicyReports; not part of the JSON output */
+  apiVersion?: string
+  /** live objects only, for PolicyReports; not part of the JSON output */
+  uid?: string
   status: Status
   findings: ReportedFinding[]
   /** why the status is error */
   error?: string
+  /** the policy that failed on the object (status error), for PolicyReports; not part of the JSON output */
+  failedPolicy?: string
 }
 
 export type Summary = Record<Status, number> & { total: number; files?: number }
@@ -152,9 +158,10 @@ const statusOfOutcome: Record<Outcome, Status> = {
  * Status and findings of an evaluated object, from its validation and any findings of its own (audit's
  * breakages); a policy that threw makes it an error.
  */
-export function evaluated(validation: Validation | Failure, extra: readonly Finding[] = []): Pick<Result, 'status' | 'findings' | 'error'> {
+export function evaluated(validation: Validation | Failure, extra: readonly Finding[] = []): Pick<Result, 'status' | 'findings' | 'error' | 'failedPolicy'> {
   if (!validation.ok) {
-    return { status: 'error', findings: extra.map(reportedFinding), error: guardError('EG_POLICY_FAILED', validation.policy, validation.message).message }
+    const error = guardError('EG_POLICY_FAILED', validation.policy, validation.message).message
+    return { status: 'error', findings: extra.map(reportedFinding), error, failedPolicy: validation.policy }
   }
   const findings = [...validation.findings, ...extra]
   return { status: statusOfOutcome[outcomeOf(findings, false)], findings: findings.map(reportedFinding) }
