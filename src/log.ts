@@ -26,3 +26,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 export function admissionLogger(logger: Logger): Logger {
   return logger.child({}, { redact: [] })
 }
+
+/** Longest request-supplied value copied into a log line: a DNS subdomain name (253) plus room for a username. */
+export const logFieldLimit = 256
+
+/**
+ * A value from the request as the log line may carry it: only a string, cut to `limit` characters with a marker
+ * saying how much was dropped, so a hostile review cannot make a line megabytes long or change its shape (an
+ * array, an object). Absent values are the empty string; other types a fixed placeholder.
+ */
+export function logField(value: unknown, limit = logFieldLimit): string {
+  if (typeof value !== 'string') return value === undefined || value === null ? '' : '(not a string)'
+  return value.length <= limit ? value : `${value.slice(0, limit)}…(${value.length - limit} more characters)`
+}

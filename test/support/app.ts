@@ -26,7 +26,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Array<Record<s
   return { logger, lines }
 }
 
-export const testLimits = { bodyLimit: 64 * 1024, requestTimeout: 5_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxConcurrent: 64 }
+export const testLimits = { bodyLimit: 64 * 1024, bodyTimeout: 5_000, requestTimeout: 5_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxConcurrent: 64 }
 
 export function testApp(policies: PolicySet, options: { cluster?: ClusterContext; metrics?: Metrics; logger?: Logger } = {}) {
   const metrics = options.metrics ?? createMetrics()
