@@ -13,7 +13,31 @@ export const loggerOptions: LoggerOptions = {
 }
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ ...loggerOptions, level }, destination ?? pino.destination({ fd: 1, sync: false }))
+  return pino({ ...loggerOptions, level }, destination ?? stdoutDestination())
+}
+
+/**
+ * Standard output, asynchronous, for a reader that may go away. Once a write fails (EPIPE: the pipe's reader
+ * exited; or any other error), the stream is given up for good: later lines are dropped and a flush completes at
+ * once. Without this, every line retries the dead pipe and emits another error, and a flush that waits for a
+ * drain that never comes holds the exit.
+ */
+export function stdoutDestination(fd = 1): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  const sonic = pino.destination({ fd, sync: false })
+  let broken = false
+  // `on`, not `once`: a write already under way can fail after the first error, and an unhandled one would throw.
+  sonic.on('error', () => {
+    broken = true
+  })
+  return {
+    write(line: string) {
+      if (!broken) sonic.write(line)
+    },
+    flush(cb) {
+      if (broken) cb()
+      else sonic.flush(() => cb())
+    },
+  }
 }
 
 /**
