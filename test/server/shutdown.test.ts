@@ -63,7 +63,7 @@ t.test('SIGTERM: not ready at once, in-flight requests answered, idle keep-alive
   t.equal(code, 0, 'exit code 0', { logs: server.logs().slice(-4) })
   const msgs = server.logs().map((l) => l.msg)
   t.ok(msgs.includes('shutting down: not ready, finishing in-flight requests, closing idle connections'))
-  t.equal(msgs.at(-1), 'shut down', 'the last log line is written before exit')
+  t.equal(msgs.at(-1), 'shut down', 'the last log line is written before exit', { last: server.logs().slice(-4) })
   t.equal(server.logs().filter((l) => l.msg === 'admission').length, 4 + batch, 'one log line per answered request')
 })
 

@@ -54,7 +54,8 @@ export async function serveProcess(t: Test, flags: string[]): Promise<Served> {
   let err = ''
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s))
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  // 'close', not 'exit': the last log lines may still be in the pipe when the process is gone.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
