@@ -131,7 +131,7 @@ t.test('the log line carries request fields only as bounded strings, whatever th
   const { logger, lines } = capturingLogger()
   const app = testApp(await loadPolicies(), { logger })
   t.teardown(() => app.close())
-  const body = readJson(path.join(reviews, 'slice-metadata-injection.review.json')) as { request: Record<string, unknown> }
+  const body = readJson<{ request: Record<string, unknown> }>(path.join(reviews, 'slice-metadata-injection.review.json'))
   // decode() refuses request fields of the wrong type; the object's metadata is not checked before logging.
   const long = 'n'.repeat(20_000)
   body.request['name'] = long

@@ -134,7 +134,7 @@ t.test('slow uploaders hold no concurrency slot: 50 trickling bodies, --max-conc
   // While they trickle: real answers, not 503, in batches of the concurrency limit and one by one.
   const answers = [...(await Promise.all([send(), send(), send(), send()])), await send(), await send()]
   t.same(answers.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'ordinary requests are answered')
-  t.ok(answers.every((r) => JSON.parse(r.body).response?.uid === '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01'), 'with their AdmissionReview')
+  t.ok(answers.every((r) => (JSON.parse(r.body) as { response?: { uid?: string } }).response?.uid === '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01'), 'with their AdmissionReview')
 
   // Then the slow ones are cut off by --body-timeout (not by --request-timeout, a minute here), told why.
   await until('the slow uploaders to be cut off', () => slow.every((c) => c.isClosed()), 30_000)
