@@ -29,7 +29,7 @@ export interface Served {
 }
 
 /** `node dist/main.js serve` on free ports, its JSON log lines collected; resolves once it is serving. */
-export async function serveProcess(t: Test, flags: string[]): Promise<Served> {
+export async function serveProcess(t: Test, flags: string[], startTimeoutMs = 30_000): Promise<Served> {
   const [port, probePort] = [await freePort(), await freePort()]
   // A fresh directory each time (t.testdir() is one per test): servers started side by side each write their CA.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-shutdown-'))
@@ -70,7 +70,7 @@ export async function serveProcess(t: Test, flags: string[]): Promise<Served> {
       if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${err}${out}`)
       return logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('serving admission on https://'))
     },
-    30_000,
+    startTimeoutMs,
   )
   return { child, port, probePort, ca: readFileSync(path.join(dir, 'ca.pem'), 'utf8'), logs, exited }
 }
