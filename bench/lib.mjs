@@ -139,8 +139,9 @@ export function startWebhook(options = {}) {
   })
 }
 
+/** The Fastify limit; with { plainNode: true } the node:https one (see bench/bare-server.mjs). */
 export function startBare(options = {}) {
-  return startChild(bareJs, options)
+  return startChild(bareJs, { ...options, extraArgs: options.plainNode ? ['--plain-node'] : [] })
 }
 
 /** Resident set size of a process in MB, from /proc (Linux). */

@@ -49,19 +49,19 @@ async function startup() {
 
 async function throughput(mix) {
   const bodies = bodiesWithFreshUids(mix, 4).map((b) => b.body)
-  const [webhook, bare] = await Promise.all([startWebhook({ contextFile }), startBare()])
+  const [webhook, bare, node] = await Promise.all([startWebhook({ contextFile }), startBare(), startBare({ plainNode: true })])
   try {
     await sleep(1000)
     const idleRss = rssMb(webhook.child.pid)
     const problems = await checkMix(webhook.port, mix)
     if (problems.length > 0) throw new Error(`the webhook's answers do not match the mix:\n${problems.join('\n')}`)
     log(`mix checked: ${mix.length} reviews answered as expected`)
-    const servers = { webhook, bare }
-    const runs = { webhook: [], bare: [] }
+    const servers = { webhook, bare, node }
+    const runs = { webhook: [], bare: [], node: [] }
     let loadRss = 0
-    // ABBA order: a slow patch of the host falls on both sides of the comparison.
+    // ABCCBA order: a slow patch of the host falls on every side of the comparison.
     const order = []
-    for (let r = 0; r < rounds; r++) order.push(...(r % 2 === 0 ? ['bare', 'webhook'] : ['webhook', 'bare']))
+    for (let r = 0; r < rounds; r++) order.push(...(r % 2 === 0 ? ['bare', 'node', 'webhook'] : ['webhook', 'node', 'bare']))
     for (const name of order) {
       const s = servers[name]
       await waitForQuietHost({ maxWaitMs: 10_000 })
@@ -72,6 +72,13 @@ async function throughput(mix) {
       runs[name].push(result)
       log(`${name}: ${fmt(result.rps)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${fmt(result.cpu.server, 2)}, others ${fmt(result.cpu.others, 2)} cores`)
     }
+    // Closed-loop latency at the two connection counts of the targets, on the one core the server has.
+    const latencyAt = {}
+    for (const n of [10, 50]) {
+      await waitForQuietHost({ maxWaitMs: 10_000 })
+      latencyAt[n] = await loadRun({ port: webhook.port, bodies, connections: n, duration: seconds, serverPid: webhook.child.pid })
+      log(`webhook at ${n} connections: ${fmt(latencyAt[n].rps)} req/s, p50 ${latencyAt[n].latency.p50} ms, p99 ${latencyAt[n].latency.p99} ms`)
+    }
     const max = median(runs.webhook.map((r) => r.rps))
     await waitForQuietHost({ maxWaitMs: 10_000 })
     const rss = sampleRss(webhook.child.pid)
@@ -81,10 +88,10 @@ async function throughput(mix) {
     log(`webhook at ${fmt(max / 2)} req/s (paced): ${fmt(half.rps)} req/s, p50 ${half.latency.p50} ms, p99 ${half.latency.p99} ms, errors ${half.errors}, non-2xx ${half.non2xx}`)
     const bareHalf = await pacedRun({ port: bare.port, bodies, connections, duration: seconds, rate: max / 2 })
     log(`bare at ${fmt(max / 2)} req/s (paced): ${fmt(bareHalf.rps)} req/s, p50 ${bareHalf.latency.p50} ms, p99 ${bareHalf.latency.p99} ms`)
-    const crashed = webhook.exited() ?? bare.exited()
-    return { runs, half, bareHalf, max, idleRss, loadRss, crashed }
+    const crashed = webhook.exited() ?? bare.exited() ?? node.exited()
+    return { runs, half, bareHalf, max, idleRss, loadRss, crashed, latencyAt }
   } finally {
-    await Promise.all([webhook.stop(), bare.stop()])
+    await Promise.all([webhook.stop(), bare.stop(), node.stop()])
   }
 }
 
@@ -96,7 +103,10 @@ function report({ mix, start, tp, dc, adv }) {
   const ratio = median(wRps) / median(bRps)
   // Pairwise ratios (each webhook run against the bare run next to it) show how much of the ratio is noise.
   const pairs = w.map((r, i) => r.rps / b[i].rps)
-  const errors = [...w, ...b, tp.half].reduce((s, r) => s + r.errors + (r.timeouts ?? 0) + r.non2xx, 0)
+  const nRps = tp.runs.node.map((r) => r.rps)
+  const nodeRatio = median(wRps) / median(nRps)
+  const nodePairs = w.map((r, i) => r.rps / tp.runs.node[i].rps)
+  const errors = [...w, ...b, ...tp.runs.node, tp.half, tp.latencyAt[10], tp.latencyAt[50]].reduce((s, r) => s + r.errors + (r.timeouts ?? 0) + r.non2xx, 0)
   const lin = linearity(dc.bySize, 'allowed')
   const linDenied = linearity(dc.bySize, 'all-bad')
   const yes = (ok) => (ok ? 'met' : '**missed**')
@@ -114,6 +124,15 @@ function report({ mix, start, tp, dc, adv }) {
   const cpuPerReq = (runs) => median(runs.map((r) => (r.cpu.server * 1e6) / Math.max(1, r.rps)))
   const wCpu = cpuPerReq(w)
   const bCpu = cpuPerReq(b)
+  p(`| throughput vs bare node:https (same JSON.parse) | ${range(wRps)} | ${range(nRps)} (node:https) | ${fmt(nodeRatio * 100)}% (pairs ${nodePairs.map((x) => `${fmt(x * 100)}%`).join(', ')}) | ≥ 45% of limit | ${yes(nodeRatio >= 0.45)} |`)
+  // Each target with its measured figure and the ratio of the figure to its limit (≥ 1 for a floor, ≤ 1 for a ceiling).
+  const targets = [
+    ['throughput ÷ bare Fastify', ratio, 0.8, 'floor'],
+    ['throughput ÷ bare node:https', nodeRatio, 0.45, 'floor'],
+    ['p99 at 10 connections (ms)', tp.latencyAt[10].latency.p99, 2, 'ceiling'],
+    ['p99 at 50 connections (ms)', tp.latencyAt[50].latency.p99, 10, 'ceiling'],
+  ]
+  p(`| p99 at 10 / 50 connections (closed loop, ${fmt(tp.latencyAt[10].rps)} / ${fmt(tp.latencyAt[50].rps)} req/s) | ${tp.latencyAt[10].latency.p99} / ${tp.latencyAt[50].latency.p99} ms | | | < 2 / < 10 ms | ${yes(tp.latencyAt[10].latency.p99 < 2 && tp.latencyAt[50].latency.p99 < 10)} |`)
   p(`| server CPU per request (median) | ${fmt(wCpu)} µs | ${fmt(bCpu)} µs | ${fmt((bCpu / wCpu) * 100)}% (limit ÷ webhook) | | |`)
   const wl = w[Math.floor(w.length / 2)].latency
   const bl = b[Math.floor(b.length / 2)].latency
@@ -122,7 +141,13 @@ function report({ mix, start, tp, dc, adv }) {
   p(`| errors, timeouts, non-2xx (all runs) | ${errors} | | | 0 | ${yes(errors === 0 && !tp.crashed)} |`)
   p(`| RSS idle / under load | ${fmt(tp.idleRss)} / ${fmt(tp.loadRss)} MB | | | < 150 MB under load | ${yes(tp.loadRss < 150)} |`)
   p(`| start-up, spawn → /readyz 200 (${starts} starts) | ${range(start.readyMs)} ms | | | < 1,500 ms | ${yes(median(start.readyMs) < 1500)} |`)
-  p(`| CPU of other processes during the runs | ${fmt(median([...w, ...b].map((r) => r.cpu.others)), 2)} cores (median) | | | ~0 | |`)
+  p(`| CPU of other processes during the runs | ${fmt(median([...w, ...b, ...tp.runs.node].map((r) => r.cpu.others)), 2)} cores (median) | | | ~0 | |`)
+  p()
+  p('| target (issue 14, default settings) | measured | limit | measured ÷ limit | |')
+  p('|---|---|---|---|---|')
+  for (const [name, value, limit, kind] of targets) {
+    p(`| ${name} | ${fmt(value, 2)} | ${kind === 'floor' ? '≥' : '<'} ${limit} | ${fmt(value / limit, 2)} | ${yes(kind === 'floor' ? value >= limit : value < limit)} |`)
+  }
   p()
   p(`decision cost, in-process, one core: reviewAdmission() (decode → decide → respond) on the mix ${fmt(dc.mix.handleReview)} reviews/s; decide() alone ${fmt(dc.mix.decide)}/s (validate), ${fmt(dc.mix.mutate)}/s (mutate)`)
   p()

@@ -115,6 +115,16 @@ export const settings = {
   // The API server gives up on a webhook after timeoutSeconds (at most 30 s); a request still arriving after 10 s
   // is a slow client holding a socket, not a review anyone waits for.
   requestTimeout: { flag: 'request-timeout', kind: 'int', commands: ['serve'], default: 10_000, help: 'ms to receive a whole request (headers and body)' },
+  // The API server writes a review's body right after its headers, in a few milliseconds even at 3 MiB; a body
+  // still arriving after 5 s is a slow uploader. It waits without a concurrency slot (those are for evaluation),
+  // so this bounds how long it holds its socket and memory. Capped at --request-timeout, which covers the body too.
+  bodyTimeout: {
+    flag: 'body-timeout',
+    kind: 'int',
+    commands: ['serve'],
+    default: 5_000,
+    help: 'ms from the request headers to the end of the body (at most --request-timeout)',
+  },
   // The API server writes a request's headers in one go; a connection that has not finished them after 5 s is a
   // slow (or hostile) client. Node's own default is 60 s. Capped at --request-timeout, which covers headers too.
   headersTimeout: {
@@ -126,9 +136,16 @@ export const settings = {
   },
   // Go's HTTP client (the API server) keeps idle connections for 90 s; closing ours earlier races with its reuse.
   keepAliveTimeout: { flag: 'keep-alive-timeout', kind: 'int', commands: ['serve'], default: 120_000, help: 'ms an idle keep-alive connection is kept open' },
-  // Decisions take well under a millisecond; hundreds in flight means the process is saturated, and a fast 503
-  // lets the API server retry another replica instead of timing out here.
-  maxConcurrent: { flag: 'max-concurrent', kind: 'int', commands: ['serve'], default: 256, help: 'admission requests in flight before answering 503' },
+  // Decisions take well under a millisecond; hundreds with their body in and not yet answered means the process is
+  // saturated, and a fast 503 lets the API server retry another replica instead of timing out here. Requests
+  // whose body is still arriving do not count (--body-timeout bounds them), so slow uploaders cannot take the slots.
+  maxConcurrent: {
+    flag: 'max-concurrent',
+    kind: 'int',
+    commands: ['serve'],
+    default: 256,
+    help: 'admission requests being evaluated or answered (body received) before answering 503',
+  },
   // Below Kubernetes' default 30 s grace period, so the process exits on its own before SIGKILL.
   shutdownTimeout: { flag: 'shutdown-timeout', kind: 'int', commands: ['serve'], default: 20_000, help: 'ms allowed for in-flight requests on SIGTERM' },
 

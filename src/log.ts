@@ -13,7 +13,31 @@ export const loggerOptions: LoggerOptions = {
 }
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ ...loggerOptions, level }, destination ?? pino.destination({ fd: 1, sync: false }))
+  return pino({ ...loggerOptions, level }, destination ?? stdoutDestination())
+}
+
+/**
+ * Standard output, asynchronous, for a reader that may go away. Once a write fails (EPIPE: the pipe's reader
+ * exited; or any other error), the stream is given up for good: later lines are dropped and a flush completes at
+ * once. Without this, every line retries the dead pipe and emits another error, and a flush that waits for a
+ * drain that never comes holds the exit.
+ */
+export function stdoutDestination(fd = 1): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  const sonic = pino.destination({ fd, sync: false })
+  let broken = false
+  // `on`, not `once`: a write already under way can fail after the first error, and an unhandled one would throw.
+  sonic.on('error', () => {
+    broken = true
+  })
+  return {
+    write(line: string) {
+      if (!broken) sonic.write(line)
+    },
+    flush(cb) {
+      if (broken) cb()
+      else sonic.flush(() => cb())
+    },
+  }
 }
 
 /**
@@ -25,4 +49,17 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
  */
 export function admissionLogger(logger: Logger): Logger {
   return logger.child({}, { redact: [] })
+}
+
+/** Longest request-supplied value copied into a log line: a DNS subdomain name (253) plus room for a username. */
+export const logFieldLimit = 256
+
+/**
+ * A value from the request as the log line may carry it: only a string, cut to `limit` characters with a marker
+ * saying how much was dropped, so a hostile review cannot make a line megabytes long or change its shape (an
+ * array, an object). Absent values are the empty string; other types a fixed placeholder.
+ */
+export function logField(value: unknown, limit = logFieldLimit): string {
+  if (typeof value !== 'string') return value === undefined || value === null ? '' : '(not a string)'
+  return value.length <= limit ? value : `${value.slice(0, limit)}…(${value.length - limit} more characters)`
 }

@@ -15,14 +15,22 @@ export function registerServe(program: Command, io: Io): void {
   )
 }
 
+/** How long the last log lines get to be written before the exit goes ahead without them. */
+export const flushAllowanceMs = 1_000
+
 /**
  * Logs go through an asynchronous destination; process.exit() would drop what is still buffered (the last lines
- * are the ones that explain the exit), so exit only once the buffer is written.
+ * are the ones that explain the exit), so exit once the buffer is written, or after the flush allowance whatever
+ * stdout does (a reader that stopped reading never lets a flush complete). The timer is not unref'd: it is the
+ * guarantee that the process ends.
  */
 function exitAfterFlush(logger: Logger, code: number): void {
-  logger.flush(() => process.exit(code))
-  // A closed stdout (EPIPE) never completes the flush; exit anyway rather than outlive the grace period.
-  setTimeout(() => process.exit(code), 1_000)
+  setTimeout(() => process.exit(code), flushAllowanceMs)
+  try {
+    logger.flush(() => process.exit(code))
+  } catch {
+    process.exit(code)
+  }
 }
 
 /** `endpoint-guard serve`: start, then on SIGTERM/SIGINT shut down within --shutdown-timeout. */
@@ -43,11 +51,12 @@ async function runServe(config: ServeConfig): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down: not ready, finishing in-flight requests, closing idle connections')
-    const deadline = setTimeout(() => {
+    // Not unref'd, and not waiting on close(): whatever the clients, the API server or stdout do, the process is
+    // gone --shutdown-timeout (plus the flush allowance) after the signal.
+    setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeout }, 'shutdown took too long; exiting with requests still open')
       exitAfterFlush(logger, 1)
     }, config.shutdownTimeout)
-    deadline.unref()
     server.close().then(
       () => {
         logger.info('shut down')

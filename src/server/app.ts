@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { ServerOptions as HttpsOptions } from 'node:https'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -8,9 +8,9 @@ import type { ServeConfig } from '../config.js'
 import { exempted } from '../engine/exceptions.js'
 import { judgingAt } from '../engine/judging.js'
 import { errorBody, type GuardError, guardError, isGuardError } from '../errors.js'
-import type { AdmissionRequest } from '../kube/admission.js'
+import { operations, type AdmissionRequest } from '../kube/admission.js'
 import { isGuardedKind } from '../kube/kinds.js'
-import { admissionLogger } from '../log.js'
+import { admissionLogger, logField } from '../log.js'
 import type { ClusterContext } from '../policy/context.js'
 import type { PolicySet } from '../policy/types.js'
 import type { Metrics } from './metrics.js'
@@ -23,7 +23,7 @@ export interface AdmissionState {
 }
 
 export interface AdmissionAppDeps {
-  config: Pick<ServeConfig, 'bodyLimit' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'> &
+  config: Pick<ServeConfig, 'bodyLimit' | 'bodyTimeout' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'> &
     Partial<Pick<ServeConfig, 'enforcement' | 'policyAction'>>
   logger: Logger
   state: AdmissionState
@@ -54,21 +54,33 @@ function toGuardError(err: FastifyError, request: FastifyRequest, bodyLimit: num
   return guardError('EG_INTERNAL')
 }
 
-/** The request's identity for the log line, flat: every value a string (see admissionLogger in src/log.ts). */
+/**
+ * The request's identity for the log line, flat: every value a string of bounded length (see logField), whatever
+ * JSON type the review sent, so the line's size and shape do not depend on the client.
+ */
 function describeRequest(request: AdmissionRequest) {
-  const obj = (request.object ?? request.oldObject) as { metadata?: { name?: string; generateName?: string } } | undefined
+  const obj = (request.object ?? request.oldObject) as { metadata?: { name?: unknown; generateName?: unknown } } | undefined
   return {
-    uid: request.uid,
-    kind: request.kind.kind,
-    namespace: request.namespace ?? '',
-    name: request.name ?? obj?.metadata?.name ?? obj?.metadata?.generateName ?? '',
-    operation: request.operation,
-    subResource: request.subResource ?? '',
-    user: request.userInfo.username ?? '',
+    uid: logField(request.uid),
+    kind: logField(request.kind.kind),
+    namespace: logField(request.namespace),
+    name: logField(request.name ?? obj?.metadata?.name ?? obj?.metadata?.generateName),
+    operation: logField(request.operation),
+    subResource: logField(request.subResource),
+    user: logField(request.userInfo.username),
   }
 }
 
 const noPolicies: readonly string[] = Object.freeze([])
+
+/** The most of a failing policy's message the error line repeats (the answer carries it in full). */
+const logReasonLimit = 1024
+
+/** An operation label from the fixed set, like kindLabel. */
+function operationLabel(operation: string | undefined): string {
+  if (operation === undefined || operation === '') return ''
+  return (operations as readonly string[]).includes(operation) ? operation : 'other'
+}
 
 /** Metric labels must come from a small fixed set, never from client text (unbounded series). */
 function kindLabel(kind: unknown): string {
@@ -86,6 +98,8 @@ function serverLimits(config: AdmissionAppDeps['config']) {
     // Capped: Node refuses a headers timeout longer than the request timeout, which covers headers as well.
     headersTimeout: Math.min(config.headersTimeout, config.requestTimeout),
     connectionsCheckingInterval: Math.min(1_000, config.requestTimeout),
+    // Checked in onRequest instead, to answer in the catalogue's JSON shape (Node's own 400 has an empty body).
+    requireHostHeader: false,
   }
 }
 
@@ -103,6 +117,11 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger)
         ? guardError('EG_HEADERS_TOO_LARGE')
         : guardError('EG_BAD_HTTP')
   if (error.code === 'EG_TIMEOUT') logger.warn({ code: error.code }, 'slow client cut off')
+  answerAndClose(socket, error)
+}
+
+/** An answer written straight on the socket (no request object to answer through), then the connection closed. */
+function answerAndClose(socket: Duplex, error: GuardError): void {
   const status = error.statusCode
   const body = errorBody(error)
   if (socket.writable) {
@@ -153,13 +172,41 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
-  // Requests are counted from their headers on (before the body is read, so slow uploads count) until the
-  // response is done or the connection is gone: 'close' fires in both cases, 'finish' (onResponse) only in the
-  // first, and a client that hangs up mid-body must not leak a slot. One shared listener, no closure per request.
-  let inFlight = 0
-  function requestDone(): void {
-    metrics.inFlight.set(--inFlight)
+  // Two kinds of request are tracked, in two places. Receiving: headers in, body still arriving; bounded by
+  // --body-timeout, and holding no concurrency slot, so slow uploaders cannot starve the API server's requests.
+  // Evaluating: body in, queued for evaluation or answer being written; bounded by --max-concurrent (see below).
+  // The response's 'close' fires when the answer is written and when the connection is gone, so one shared
+  // listener (no closure per request) ends both, and a client that hangs up cannot leak a slot.
+  const receiving = new Map<IncomingMessage, number>()
+  const evaluating = new Set<ServerResponse>()
+  metrics.load.receiving = () => receiving.size
+  metrics.load.evaluating = () => evaluating.size
+  function requestDone(this: ServerResponse): void {
+    receiving.delete(this.req)
+    evaluating.delete(this)
   }
+  // Cut off by --body-timeout: answered 408 on the socket (Fastify is still waiting for the body) and closed. One
+  // sweep for all requests, as Node checks --request-timeout; entries are in arrival order, so it stops at the
+  // first that still has time.
+  const cutOff = new WeakSet<IncomingMessage>()
+  const sweep = setInterval(() => {
+    const expired = Date.now() - config.bodyTimeout
+    for (const [raw, since] of receiving) {
+      if (since > expired) break
+      receiving.delete(raw)
+      if (raw.complete || raw.socket.destroyed) continue
+      cutOff.add(raw)
+      metrics.bodyTimeouts.inc()
+      logger.warn({ code: 'EG_TIMEOUT', timeoutMs: config.bodyTimeout }, 'slow client cut off: body not received within --body-timeout')
+      answerAndClose(raw.socket, guardError('EG_TIMEOUT'))
+    }
+  }, Math.min(1_000, config.bodyTimeout))
+  sweep.unref()
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep)
+    done()
+  })
+
   // On close(), Node stops accepting and closes the connections that are idle at that moment, but a connection
   // whose request is still in flight would be kept alive after its answer and hold close() until the keep-alive
   // timeout. Answers written from then on say `Connection: close`, so each connection ends with its last answer.
@@ -173,15 +220,13 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     closing = true
     done()
   })
-  app.addHook('onRequest', (_request, reply, done) => {
-    if (inFlight >= config.maxConcurrent) {
-      metrics.overloaded.inc()
-      const err = guardError('EG_OVERLOADED', config.maxConcurrent)
-      send(reply.header('retry-after', '1'), 503, errorBody(err))
+  app.addHook('onRequest', (request, reply, done) => {
+    // HTTP/1.1 requires Host; Node's own check (off, see serverLimits) would answer 400 with an empty body.
+    if (request.headers.host === undefined && request.raw.httpVersionMinor === 1 && request.raw.httpVersionMajor === 1) {
+      send(reply.header('connection', 'close'), 400, errorBody(guardError('EG_BAD_HTTP')))
       return
     }
-    inFlight++
-    metrics.inFlight.set(inFlight)
+    receiving.set(request.raw, Date.now())
     reply.raw.on('close', requestDone)
     done()
   })
@@ -194,6 +239,16 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    receiving.delete(request.raw)
+    // The client hung up before its body was in (or --body-timeout cut it off): there is no one to answer, and it
+    // is not a server error.
+    if (request.raw.socket.destroyed || cutOff.has(request.raw)) {
+      if (!cutOff.has(request.raw)) {
+        metrics.clientAborts.inc()
+        request.log.debug({ code: (err as NodeJS.ErrnoException).code }, 'client hung up before the request body was complete')
+      }
+      return reply.hijack()
+    }
     const mapped = toGuardError(err, request, config.bodyLimit)
     if (mapped.statusCode >= 500) request.log.error({ err }, 'unexpected error')
     else request.log.warn({ code: mapped.code, url: request.url }, 'request rejected')
@@ -211,7 +266,7 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   // the redaction pass (which cannot match anything in it and was a third of the line's cost).
   const admissionLog = admissionLogger(logger)
   const judging = { enforcement: config.enforcement ?? 'deny', actions: config.policyAction ?? {} }
-  const admit = (webhook: Webhook) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const evaluate = (webhook: Webhook, request: FastifyRequest, reply: FastifyReply): void => {
     const started = process.hrtime.bigint()
     // The clock is read here, at the edge: the engine judges exceptions' expiry at the time it is given.
     const outcome = reviewAdmission(request.body as string | undefined, state.policies(), state.cluster(), webhook, judgingAt(Date.now(), judging))
@@ -220,10 +275,11 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     if (outcome.kind === 'rejected') {
       metrics.requests.inc({ webhook, kind: '', operation: '', decision })
       request.log.warn({ webhook, code: outcome.error.code, decision }, 'admission request rejected')
-      return send(reply, outcome.error.statusCode, errorBody(outcome.error))
+      send(reply, outcome.error.statusCode, errorBody(outcome.error))
+      return
     }
     const described = outcome.kind === 'answer' ? describeRequest(outcome.request) : undefined
-    metrics.requests.inc({ webhook, kind: kindLabel(described?.kind), operation: described?.operation ?? '', decision })
+    metrics.requests.inc({ webhook, kind: kindLabel(described?.kind), operation: operationLabel(described?.operation), decision })
     const findings = outcome.kind === 'answer' ? outcome.findings : []
     for (const f of findings) {
       metrics.violations.inc({ policy: f.policy, action: f.action })
@@ -238,9 +294,39 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
       warnings: outcome.review.response.warnings?.length ?? 0,
       durationMs: Math.round(seconds * 1e6) / 1e3,
     }
-    if (decision === 'errored') admissionLog.error({ ...line, reason: outcome.review.response.status?.message }, 'admission')
+    if (decision === 'errored') admissionLog.error({ ...line, reason: logField(outcome.review.response.status?.message, logReasonLimit) }, 'admission')
     else admissionLog.info(line, 'admission')
-    return send(reply, 200, outcome.review)
+    send(reply, 200, outcome.review)
+  }
+
+  // Evaluation is synchronous, so "in flight" means queued: every request whose body came in during one turn of
+  // the event loop waits here until the turn's I/O is done, then all are evaluated in arrival order. When the
+  // process is saturated, a turn brings more complete requests than --max-concurrent, and the excess (with the
+  // answers still being written) is what gets a fast 503 instead of a growing delay for everyone.
+  const queue: Array<{ webhook: Webhook; request: FastifyRequest; reply: FastifyReply }> = []
+  const drain = (): void => {
+    // Evaluated requests keep their slot until their answer is written ('close'); the queue is emptied first.
+    for (let i = 0; i < queue.length; i++) {
+      const next = queue[i]!
+      try {
+        evaluate(next.webhook, next.request, next.reply)
+      } catch (err) {
+        // Outside Fastify's own error handling (this runs from setImmediate): a throw here would end the process.
+        next.request.log.error({ err }, 'unexpected error')
+        send(next.reply, 500, errorBody(guardError('EG_INTERNAL')))
+      }
+    }
+    queue.length = 0
+  }
+  const admit = (webhook: Webhook) => (request: FastifyRequest, reply: FastifyReply) => {
+    receiving.delete(request.raw)
+    if (evaluating.size >= config.maxConcurrent) {
+      metrics.overloaded.inc()
+      send(reply.header('retry-after', '1'), 503, errorBody(guardError('EG_OVERLOADED', config.maxConcurrent)))
+      return
+    }
+    evaluating.add(reply.raw)
+    if (queue.push({ webhook, request, reply }) === 1) setImmediate(drain)
   }
   app.post('/validate', admit('validate'))
   app.post('/mutate', admit('mutate'))

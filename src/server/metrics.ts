@@ -9,6 +9,9 @@ import type { PolicySet } from '../policy/types.js'
  */
 export function createMetrics() {
   const registry = new Registry()
+  // Counted by the admission app on every request, read only when /metrics is scraped: a gauge set per request
+  // would cost a label lookup each time for a value nobody reads between scrapes.
+  const load = { evaluating: (): number => 0, receiving: (): number => 0 }
   collectDefaultMetrics({ register: registry, prefix: 'endpoint_guard_' })
   const metrics = {
     registry,
@@ -82,9 +85,31 @@ export function createMetrics() {
       help: 'Times the cluster watches lost the API server since start.',
       registers: [registry],
     }),
+    load,
     inFlight: new Gauge({
       name: 'endpoint_guard_admission_in_flight',
-      help: 'Admission requests being received or answered now (compare with --max-concurrent).',
+      help: 'Admission requests whose body is in, being evaluated or answered now (compare with --max-concurrent).',
+      registers: [registry],
+      collect() {
+        this.set(load.evaluating())
+      },
+    }),
+    receiving: new Gauge({
+      name: 'endpoint_guard_admission_receiving',
+      help: 'Admission requests whose headers are in and whose body is still arriving (bounded by --body-timeout, not by --max-concurrent).',
+      registers: [registry],
+      collect() {
+        this.set(load.receiving())
+      },
+    }),
+    clientAborts: new Counter({
+      name: 'endpoint_guard_client_aborts_total',
+      help: 'Requests whose client hung up before the whole body was sent (not answered, logged at debug).',
+      registers: [registry],
+    }),
+    bodyTimeouts: new Counter({
+      name: 'endpoint_guard_body_timeouts_total',
+      help: 'Requests cut off with 408 because their body did not arrive within --body-timeout.',
       registers: [registry],
     }),
     overloaded: new Counter({

@@ -127,6 +127,33 @@ t.test('a denial over the wire, with one log line carrying the decision and no o
   t.notMatch(JSON.stringify(admission[0]), /169\.254\.169\.254/, 'no object content at info level')
 })
 
+t.test('the log line carries request fields only as bounded strings, whatever the review sent', async (t) => {
+  const { logger, lines } = capturingLogger()
+  const app = testApp(await loadPolicies(), { logger })
+  t.teardown(() => app.close())
+  const body = readJson<{ request: Record<string, unknown> }>(path.join(reviews, 'slice-metadata-injection.review.json'))
+  // decode() refuses request fields of the wrong type; the object's metadata is not checked before logging.
+  const long = 'n'.repeat(20_000)
+  body.request['name'] = long
+  body.request['namespace'] = 'ns-'.repeat(2000)
+  body.request['userInfo'] = { username: 'u'.repeat(10_000) }
+  const second = structuredClone(body)
+  delete second.request['name']
+  ;(second.request['object'] as { metadata: Record<string, unknown> }).metadata['name'] = ['evil', { nested: true }]
+  for (const review of [body, second]) {
+    const res = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: JSON.stringify(review) })
+    t.equal(res.statusCode, 200)
+  }
+  const [first, other] = lines().filter((l) => l.msg === 'admission')
+  for (const line of [first, other]) {
+    for (const field of ['uid', 'kind', 'namespace', 'name', 'operation', 'subResource', 'user']) t.type(line?.[field], 'string', `${field} is a string`)
+    t.ok(JSON.stringify(line).length < 2048, `the whole line is bounded (${JSON.stringify(line).length} characters)`)
+  }
+  t.equal(first?.['name'], `${'n'.repeat(256)}…(19744 more characters)`, 'a long name is cut, with a marker')
+  t.equal(first?.['user'], `${'u'.repeat(256)}…(9744 more characters)`)
+  t.equal(other?.['name'], '(not a string)', 'an array from the object is not copied')
+})
+
 t.test('/validate never patches and /mutate never denies', async (t) => {
   const app = testApp(await loadPolicies())
   t.teardown(() => app.close())

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import t, { type Test } from 'tap'
 import { parseConfig, type SettingName } from '../../src/config.js'
 import { startServer, type RunningServer } from '../../src/server/serve.js'
-import { sample, scrape } from '../support/app.js'
+import { capturingLogger, sample, scrape } from '../support/app.js'
 import { fixturesDir } from '../support/fixtures.js'
 import { post, rawConnection, requestHead, testCa, testLeaf, type Pki, type RawConnection } from '../support/https-client.js'
 import { until } from '../support/wait.js'
@@ -13,7 +13,7 @@ const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-extern
 const silent = pino({ level: 'silent' })
 
 let pki: { ca: Pki; serving: Pki } | undefined
-async function serve(t: Test, flags: Partial<Record<SettingName, string>>): Promise<RunningServer & { ca: string }> {
+async function serve(t: Test, flags: Partial<Record<SettingName, string>>, logger: Logger = silent): Promise<RunningServer & { ca: string }> {
   if (pki === undefined) {
     const ca = await testCa('limits-ca')
     pki = { ca, serving: await testLeaf(ca, 'localhost') }
@@ -23,7 +23,7 @@ async function serve(t: Test, flags: Partial<Record<SettingName, string>>): Prom
     { port: '0', probePort: '0', host: '127.0.0.1', tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'), ...flags },
     {},
   )
-  const server = await startServer(config, silent)
+  const server = await startServer(config, logger)
   t.teardown(() => server.close())
   return Object.assign(server, { ca: pki.ca.cert })
 }
@@ -123,41 +123,84 @@ t.test('bodies over --body-limit get 413 with the JSON error, declared or stream
   t.equal((await post({ port: server.admissionPort, ca: server.ca, path: '/validate', body: review })).status, 200, 'still serving')
 })
 
-t.test('overload: --max-concurrent 2, the third request gets 503 EG_OVERLOADED, then the server recovers', async (t) => {
+t.test('slow uploaders hold no concurrency slot: 50 trickling bodies, --max-concurrent 4, everyone else served', async (t) => {
+  const server = await serve(t, { maxConcurrent: '4', bodyTimeout: '3000', requestTimeout: '60000', headersTimeout: '60000' })
+  const send = () => post({ port: server.admissionPort, ca: server.ca, path: '/validate', body: review })
+  const slow = await Promise.all(Array.from({ length: 50 }, () => rawConnection({ port: server.admissionPort, ca: server.ca })))
+  for (const conn of slow) conn.socket.write(requestHead('/validate', review.length))
+  const trickles = slow.map((conn) => trickle(conn, 200, review))
+  await until('all 50 to be receiving', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_receiving') === 50)
+
+  // While they trickle: real answers, not 503, in batches of the concurrency limit and one by one.
+  const answers = [...(await Promise.all([send(), send(), send(), send()])), await send(), await send()]
+  t.same(answers.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'ordinary requests are answered')
+  t.ok(answers.every((r) => (JSON.parse(r.body) as { response?: { uid?: string } }).response?.uid === '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01'), 'with their AdmissionReview')
+
+  // Then the slow ones are cut off by --body-timeout (not by --request-timeout, a minute here), told why.
+  await until('the slow uploaders to be cut off', () => slow.every((c) => c.isClosed()), 30_000)
+  for (const [i, conn] of slow.entries()) {
+    t.ok(trickles[i]!.stop() < review.length, 'cut off before the body was complete')
+    t.ok(cutOff(conn.received()), `no answer but a 408 (${JSON.stringify(conn.received().slice(0, 40))})`)
+  }
+  const metrics = await scrape(server.probePort)
+  t.equal(sample(metrics, 'endpoint_guard_body_timeouts_total'), 50, 'counted as body timeouts')
+  t.equal(sample(metrics, 'endpoint_guard_admission_receiving'), 0)
+  t.equal(sample(metrics, 'endpoint_guard_overload_rejections_total'), 0, 'nobody got a 503')
+})
+
+t.test('a client that hangs up mid-body: a debug line and a counter, no error', async (t) => {
+  const { logger, lines } = capturingLogger('debug')
+  const server = await serve(t, {}, logger)
+  const quitters = await Promise.all([1, 2, 3].map(() => rawConnection({ port: server.admissionPort, ca: server.ca })))
+  for (const conn of quitters) conn.socket.write(requestHead('/validate', review.length) + review.slice(0, 100))
+  await until('the quitters to be receiving', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_receiving') === 3)
+  for (const conn of quitters) conn.socket.destroy()
+  await until('the aborts to be counted', async () => sample(await scrape(server.probePort), 'endpoint_guard_client_aborts_total') === 3)
+  const aborts = lines().filter((l) => l.msg === 'client hung up before the request body was complete')
+  t.equal(aborts.length, 3, 'one debug line each')
+  t.ok(aborts.every((l) => l.level === 20 && l.err === undefined), 'at debug, without a stack')
+  t.same(lines().filter((l) => Number(l.level) >= 50), [], 'nothing at error')
+  t.equal(sample(await scrape(server.probePort), 'endpoint_guard_admission_receiving'), 0, 'no slot or entry leaked')
+  t.equal((await post({ port: server.admissionPort, ca: server.ca, path: '/validate', body: review })).status, 200, 'still serving')
+})
+
+t.test('a request without a Host header gets 400 in the JSON shape', async (t) => {
+  const server = await serve(t, {})
+  const conn = await rawConnection({ port: server.admissionPort, ca: server.ca })
+  conn.socket.write(`POST /validate HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${review.length}\r\n\r\n${review}`)
+  const answer = await until('the answer', () => /\r\n\r\n\{.*\}$/s.test(conn.received()) && conn.received())
+  t.match(answer, /^HTTP\/1\.1 400 /)
+  t.same(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), {
+    statusCode: 400,
+    code: 'EG_BAD_HTTP',
+    error: 'Bad Request',
+    message: 'The request is not valid HTTP/1.1.',
+  })
+  await until('the connection to be closed', () => conn.isClosed())
+})
+
+t.test('overload: more complete requests in one turn than --max-concurrent get 503 EG_OVERLOADED, then the server recovers', async (t) => {
   const server = await serve(t, { maxConcurrent: '2' })
   const send = () => post({ port: server.admissionPort, ca: server.ca, path: '/validate', body: review })
 
-  // Two requests in flight: headers sent, body still arriving.
-  const held = await Promise.all([1, 2].map(() => rawConnection({ port: server.admissionPort, ca: server.ca })))
-  for (const conn of held) conn.socket.write(requestHead('/validate', review.length) + review.slice(0, 100))
-  const overloaded = await until('a 503 while two requests are in flight', async () => {
-    const res = await send()
-    return res.status === 503 && res
+  // Twenty whole requests written in the same turn, on connections opened beforehand: they arrive together, and
+  // only two may be evaluated or answered at once.
+  const overloaded = await until('a burst to exceed the limit', async () => {
+    const burst = await Promise.all(Array.from({ length: 20 }, () => rawConnection({ port: server.admissionPort, ca: server.ca })))
+    for (const conn of burst) conn.socket.write(requestHead('/validate', review.length) + review)
+    const answers = await Promise.all(burst.map((conn) => until('an answer', () => /\r\n\r\n\{.*\}$/s.test(conn.received()) && conn.received())))
+    for (const conn of burst) conn.socket.destroy()
+    t.ok(answers.every((a) => /^HTTP\/1\.1 (200|503) /.test(a)), 'each answered 200 or 503')
+    return answers.find((a) => /^HTTP\/1\.1 503 /.test(a))
   })
-  t.same(JSON.parse(overloaded.body), {
+  t.same(JSON.parse(overloaded.slice(overloaded.indexOf('\r\n\r\n') + 4)), {
     statusCode: 503,
     code: 'EG_OVERLOADED',
     error: 'Service Unavailable',
     message: 'The webhook is at its limit of 2 concurrent requests; retry shortly.',
   })
-  t.equal(overloaded.headers['retry-after'], '1')
+  t.match(overloaded, /\r\nretry-after: 1\r\n/i)
   t.ok(sample(await scrape(server.probePort), 'endpoint_guard_overload_rejections_total') >= 1, 'counted')
-
-  // The held requests complete normally.
-  for (const conn of held) conn.socket.write(review.slice(100))
-  for (const conn of held) {
-    const answer = await until('the held request to be answered', () => /\r\n\r\n\{.*\}$/s.test(conn.received()) && conn.received())
-    t.match(answer, /^HTTP\/1\.1 200 /)
-    t.match(answer, /"uid":"6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01"/)
-    conn.socket.destroy()
-  }
-
-  // Clients that hang up mid-body give their slots back too.
-  const quitters = await Promise.all([1, 2].map(() => rawConnection({ port: server.admissionPort, ca: server.ca })))
-  for (const conn of quitters) conn.socket.write(requestHead('/validate', review.length) + review.slice(0, 100))
-  await until('both quitters to be in flight', async () => (await send()).status === 503)
-  for (const conn of quitters) conn.socket.destroy()
-  await until('a request to be served again', async () => (await send()).status === 200)
   const both = await Promise.all([send(), send()])
   t.same(both.map((r) => r.status), [200, 200], 'both slots are free again')
 })

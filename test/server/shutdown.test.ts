@@ -1,89 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import https from 'node:https'
-import net, { type AddressInfo } from 'node:net'
 import path from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { ensureBuilt } from '../cli/support/cli.js'
 import { sample, scrape } from '../support/app.js'
-import { fixturesDir, repoRoot } from '../support/fixtures.js'
+import { fixturesDir } from '../support/fixtures.js'
 import { post, rawConnection, requestHead, type RawConnection } from '../support/https-client.js'
+import { serveProcess } from '../support/serve-process.js'
 import { until } from '../support/wait.js'
 
 const review = readFileSync(path.join(fixturesDir, 'reviews', 'gatekeeper-externalip-disallowed.review.json'), 'utf8')
 const uid = '6f1c1f7e-0001-4c1e-9a55-1d2b3c4d5e01'
-
-/** A port nobody listens on right now: bind port 0, note it, let it go. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-interface Served {
-  child: ChildProcess
-  port: number
-  probePort: number
-  ca: string
-  logs: () => Array<Record<string, unknown>>
-  exited: Promise<number | null>
-}
-
-/** `node dist/main.js serve` on free ports, its JSON log lines collected; resolves once it is serving. */
-async function serve(t: Test, flags: string[]): Promise<Served> {
-  const [port, probePort] = [await freePort(), await freePort()]
-  const dir = t.testdir()
-  const env = { ...process.env }
-  // No cluster: neither a kubeconfig from the environment nor in-cluster configuration.
-  for (const name of ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'NODE_OPTIONS']) delete env[name]
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(repoRoot, 'dist/main.js'),
-      'serve',
-      `--port=${port}`,
-      `--probe-port=${probePort}`,
-      '--host=127.0.0.1',
-      `--generated-ca-file=${path.join(dir, 'ca.pem')}`,
-      ...flags,
-    ],
-    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let out = ''
-  let err = ''
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s))
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  const logs = () =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-  await until(
-    'the server to start',
-    () => {
-      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${err}${out}`)
-      return logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('serving admission on https://'))
-    },
-    30_000,
-  )
-  return { child, port, probePort, ca: readFileSync(path.join(dir, 'ca.pem'), 'utf8'), logs, exited }
-}
 
 const answered = (conn: RawConnection) => /\r\n\r\n\{.*\}$/s.test(conn.received()) && conn.received()
 
 t.before(() => ensureBuilt())
 
 t.test('SIGTERM: not ready at once, in-flight requests answered, idle keep-alive closed, exit 0', async (t) => {
-  const server = await serve(t, [])
+  const server = await serveProcess(t, [])
   t.equal((await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status, 200)
 
   // Idle keep-alive connections, as the API server keeps them.
@@ -99,7 +33,7 @@ t.test('SIGTERM: not ready at once, in-flight requests answered, idle keep-alive
   const batch = 8
   const inFlight = await Promise.all(Array.from({ length: batch }, () => rawConnection({ port: server.port, ca: server.ca })))
   for (const conn of inFlight) conn.socket.write(requestHead('/validate', review.length) + review.slice(0, 200))
-  await until('all of them to be in flight', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_in_flight') === batch)
+  await until('all of them to be in flight', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_receiving') === batch)
 
   server.child.kill('SIGTERM')
   const readyz = await until('/readyz to fail', async () => {
@@ -129,15 +63,15 @@ t.test('SIGTERM: not ready at once, in-flight requests answered, idle keep-alive
   t.equal(code, 0, 'exit code 0', { logs: server.logs().slice(-4) })
   const msgs = server.logs().map((l) => l.msg)
   t.ok(msgs.includes('shutting down: not ready, finishing in-flight requests, closing idle connections'))
-  t.equal(msgs.at(-1), 'shut down', 'the last log line is written before exit')
+  t.equal(msgs.at(-1), 'shut down', 'the last log line is written before exit', { last: server.logs().slice(-4) })
   t.equal(server.logs().filter((l) => l.msg === 'admission').length, 4 + batch, 'one log line per answered request')
 })
 
 t.test('SIGTERM with a request that never finishes: the process still exits within --shutdown-timeout', async (t) => {
-  const server = await serve(t, ['--shutdown-timeout=1500', '--request-timeout=60000', '--headers-timeout=60000'])
+  const server = await serveProcess(t, ['--shutdown-timeout=1500', '--request-timeout=60000', '--headers-timeout=60000'])
   const stuck = await rawConnection({ port: server.port, ca: server.ca })
   stuck.socket.write(requestHead('/validate', review.length) + review.slice(0, 10))
-  await until('the request to be in flight', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_in_flight') === 1)
+  await until('the request to be in flight', async () => sample(await scrape(server.probePort), 'endpoint_guard_admission_receiving') === 1)
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 1, 'exit code 1: shut down with a request still open')
   t.match(server.logs().find((l) => l.msg === 'shutdown took too long; exiting with requests still open'), { level: 'error', timeoutMs: 1500 })

@@ -8,7 +8,7 @@ import { buildAdmissionApp } from '../../src/server/app.js'
 import { createMetrics, type Metrics } from '../../src/server/metrics.js'
 
 /** A logger whose JSON lines the test can read back as objects. */
-export function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+export function capturingLogger(level = 'info'): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = []
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -16,7 +16,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Array<Record<s
       cb()
     },
   })
-  const logger = pino({ level: 'info' }, stream)
+  const logger = pino({ level }, stream)
   const lines = () =>
     chunks
       .join('')
@@ -26,7 +26,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Array<Record<s
   return { logger, lines }
 }
 
-export const testLimits = { bodyLimit: 64 * 1024, requestTimeout: 5_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxConcurrent: 64 }
+export const testLimits = { bodyLimit: 64 * 1024, bodyTimeout: 5_000, requestTimeout: 5_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxConcurrent: 64 }
 
 export function testApp(policies: PolicySet, options: { cluster?: ClusterContext; metrics?: Metrics; logger?: Logger } = {}) {
   const metrics = options.metrics ?? createMetrics()
