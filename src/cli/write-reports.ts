@@ -65,7 +65,7 @@ export async function writePolicyReports(kubeConfig: KubeConfig, reports: readon
     }
     kept.add(shown(kind, namespace, name))
     const summary = isObject(report['summary']) ? report['summary'] : {}
-    const counts = ['fail', 'warn', 'error'].map((k) => `${String(summary[k] ?? 0)} ${k}`).join(', ')
+    const counts = ['fail', 'warn', 'error'].map((k) => `${typeof summary[k] === 'number' ? summary[k] : 0} ${k}`).join(', ')
     log(`applied ${shown(kind, namespace, name)} (${counts})`)
   }
 
