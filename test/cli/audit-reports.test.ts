@@ -1,19 +1,13 @@
 // audit's PolicyReports: `-o policyreport` prints them, `--write-reports` applies them to the fake API with
 // server-side apply and deletes its own stale ones, and a cluster without the PolicyReport CRD is a clear exit 2.
-import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
-import { FakeKubeApi, fixtureObjects, type KubeObject } from '../support/fake-kube-api.js'
-import { writeKubeconfig } from '../support/kubeconfig.js'
+import { startAuditCluster } from './support/audit-cluster.js'
 import { ensureBuilt, golden, runCli } from './support/cli.js'
-
-const extra = JSON.parse(readFileSync(new URL('../fixtures/cli/audit/extra-objects.json', import.meta.url), 'utf8')) as { items: KubeObject[] }
 
 t.before(ensureBuilt)
 t.setTimeout(600_000)
-const api = await FakeKubeApi.start({ seed: [...fixtureObjects(), ...extra.items] })
-t.teardown(() => api.close())
-const kubeconfig = await writeKubeconfig(api, t)
+const { api, kubeconfig } = await startAuditCluster(t)
 
 type Report = {
   apiVersion: string

@@ -1,21 +1,16 @@
 // Acceptance tests: the real binary against a local HTTPS server that answers the Kubernetes list endpoints
 // (with limit/continue pagination) from the recorded responses in test/fixtures/kube-api, plus a few objects
 // that show each breakage and a spoofed slice (test/fixtures/cli/audit/extra-objects.json).
-import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { FakeKubeApi, fixtureObjects, type KubeObject } from '../support/fake-kube-api.js'
 import { writeKubeconfig } from '../support/kubeconfig.js'
+import { startAuditCluster } from './support/audit-cluster.js'
 import { ensureBuilt, golden, runCli } from './support/cli.js'
-
-const extra = JSON.parse(readFileSync(new URL('../fixtures/cli/audit/extra-objects.json', import.meta.url), 'utf8')) as { items: KubeObject[] }
 
 t.before(ensureBuilt)
 // Each case starts a node process (audit: one that loads @kubernetes/client-node); on a loaded machine
 // the whole file takes longer than the default per-file timeout.
 t.setTimeout(600_000)
-const api = await FakeKubeApi.start({ seed: [...fixtureObjects(), ...extra.items] })
-t.teardown(() => api.close())
-const kubeconfig = await writeKubeconfig(api, t)
+const { api, kubeconfig } = await startAuditCluster(t)
 
 for (const [format, file] of [['text', 'audit.txt'], ['json', 'audit.json'], ['github', 'audit.github']] as const) {
   t.test(`audit -o ${format}: every object of every namespace, paginated`, async (t) => {

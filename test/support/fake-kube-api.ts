@@ -605,10 +605,16 @@ function policyReportType(kind: string): ResourceType {
   return type
 }
 
-/** `/policyreports`, `/namespaces/NS/policyreports[/NAME]`, `/clusterpolicyreports[/NAME]` under the group/version. */
-function parsePolicyReportRoute(pathname: string): { type: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
-  const segments = pathname.slice(POLICY_REPORT_PREFIX.length + 1).split('/').map(decodeURIComponent)
-  const find = (resource: string | undefined) => POLICY_REPORT_TYPES.find((t) => t.resource === resource)
+type Route = { type: ResourceType; namespace: string | undefined; name: string | undefined }
+
+/**
+ * `<prefix>/<resource>[/NAME]` or `<prefix>/namespaces/NS/<resource>[/NAME]`, for one of `types`. A namespaced kind
+ * across all namespaces can be listed, not named.
+ */
+function routeUnder(pathname: string, prefix: string, types: readonly ResourceType[]): Route | undefined {
+  if (!pathname.startsWith(`${prefix}/`)) return undefined
+  const segments = pathname.slice(prefix.length + 1).split('/').map(decodeURIComponent)
+  const find = (resource: string | undefined) => types.find((t) => t.resource === resource)
   const [first, second, third, fourth, ...rest] = segments
   if (rest.length > 0) return undefined
   if (first === 'namespaces' && second !== undefined && third !== undefined) {
@@ -617,28 +623,19 @@ function parsePolicyReportRoute(pathname: string): { type: ResourceType; namespa
   }
   const type = find(first)
   if (type === undefined || third !== undefined) return undefined
-  // A namespaced kind across all namespaces can be listed, not named.
   if (type.namespaced && second !== undefined) return undefined
   return { type, namespace: undefined, name: second }
 }
 
-function parseRoute(
-  pathname: string,
-): { type: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
+/** `/policyreports`, `/namespaces/NS/policyreports[/NAME]`, `/clusterpolicyreports[/NAME]` under the group/version. */
+function parsePolicyReportRoute(pathname: string): Route | undefined {
+  return routeUnder(pathname, POLICY_REPORT_PREFIX, POLICY_REPORT_TYPES)
+}
+
+function parseRoute(pathname: string): Route | undefined {
   for (const prefix of ['/api/v1', '/apis/discovery.k8s.io/v1']) {
-    if (!pathname.startsWith(`${prefix}/`)) continue
-    const segments = pathname.slice(prefix.length + 1).split('/').map(decodeURIComponent)
-    const find = (resource: string | undefined): ResourceType | undefined =>
-      RESOURCE_TYPES.find((t) => t.prefix === prefix && t.resource === resource)
-    const [first, second, third, fourth, ...rest] = segments
-    if (rest.length > 0) return undefined
-    if (first === 'namespaces' && second !== undefined && third !== undefined) {
-      const type = find(third)
-      return type?.namespaced === true ? { type, namespace: second, name: fourth } : undefined
-    }
-    const type = find(first)
-    if (type === undefined || third !== undefined) return undefined
-    return { type, namespace: undefined, name: second }
+    const route = routeUnder(pathname, prefix, RESOURCE_TYPES.filter((t) => t.prefix === prefix))
+    if (route !== undefined) return route
   }
   return undefined
 }
