@@ -25,17 +25,30 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 export function stdoutDestination(fd = 1): DestinationStream & { flush(cb: (err?: Error) => void): void } {
   const sonic = pino.destination({ fd, sync: false })
   let broken = false
+  // Whether lines are still on their way: sonic-boom's own flush() calls back at once when it buffers nothing
+  // (minLength 0), even while the last write is under way, and an exit then would lose the lines that explain it.
+  // It emits 'drain' whenever its queue empties.
+  let pending = false
+  const waiting: Array<() => void> = []
+  const settle = (): void => {
+    pending = false
+    for (const cb of waiting.splice(0)) cb()
+  }
+  sonic.on('drain', settle)
   // `on`, not `once`: a write already under way can fail after the first error, and an unhandled one would throw.
   sonic.on('error', () => {
     broken = true
+    settle()
   })
   return {
     write(line: string) {
-      if (!broken) sonic.write(line)
+      if (broken) return
+      pending = true
+      sonic.write(line)
     },
     flush(cb) {
-      if (broken) cb()
-      else sonic.flush(() => cb())
+      if (broken || !pending) cb()
+      else waiting.push(() => cb())
     },
   }
 }
