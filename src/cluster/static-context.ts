@@ -1,8 +1,8 @@
 import { controllerManagedBy, wellKnownLabels } from '../kube/identities.js'
-import { isObject, labelsOf, objectName, type KubeObject } from '../kube/object.js'
+import { isObject, labelsOf, type KubeObject } from '../kube/object.js'
 import { listItems } from '../manifest/documents.js'
 import { ContextIndex } from './context-index.js'
-import { nodeRecord, serviceRecord, sliceRecord } from './records.js'
+import { namespaceRecord, nodeRecord, serviceRecord, sliceRecord } from './records.js'
 
 /** The managed-by values of the slices the Kubernetes controllers write: the context holds only the others. */
 export const controllerSliceValues: readonly string[] = Object.values(controllerManagedBy)
@@ -26,12 +26,13 @@ export function staticContext(objects: readonly KubeObject[], defaultNamespace =
 
 /** Puts one object of a kind the context keeps into the index; other kinds are ignored. */
 export function addObject(index: ContextIndex, obj: KubeObject, defaultNamespace = 'default'): void {
-  const name = objectName(obj)
-  if (name === undefined) return
+  // Each record is undefined for an object without a name.
   switch (obj['kind']) {
-    case 'Namespace':
-      index.putNamespace(name, Object.freeze({ ...labelsOf(obj) }))
+    case 'Namespace': {
+      const record = namespaceRecord(obj)
+      if (record !== undefined) index.putNamespace(record.name, record.labels)
       break
+    }
     case 'Service': {
       const record = serviceRecord(obj, defaultNamespace)
       if (record !== undefined) index.putService(record)

@@ -7,6 +7,7 @@
  */
 import { stringify } from 'yaml'
 import type { KubeObject } from '../../kube/object.js'
+import { cutEnd } from '../../policy/render.js'
 import type { Output, ReportedFinding, Result } from './result.js'
 
 export const policyReportGroupVersion = 'wgpolicyk8s.io/v1alpha2'
@@ -34,7 +35,7 @@ const byAction = {
   audit: { result: 'warn', severity: 'low' },
 } as const satisfies Record<ReportedFinding['action'], { result: ReportResult; severity: string }>
 
-const cut = (s: string) => (s.length <= maxMessage ? s : `${s.slice(0, maxMessage - 3)}...`)
+const cut = (s: string) => cutEnd(s, maxMessage)
 
 function resourceOf(r: Result): Record<string, string> {
   const out: Record<string, string> = {}

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { stdinName } from '../../manifest/inputs.js'
+import { cutEnd } from '../../policy/render.js'
 import type { PolicySet } from '../../policy/types.js'
 import { exceptionNote, objectOf, shownAction, type Output, type ReportedFinding, type Result, type RunError } from './result.js'
 
@@ -17,7 +18,6 @@ const levels = { deny: 'error', warn: 'warning', audit: 'note', mutate: 'note' }
 // GitHub code scanning cuts rule descriptions at 1024 characters; cut them here, where it shows.
 const maxDescription = 1024
 
-const cut = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 3)}...`)
 const firstSentence = (s: string) => /^.*?[.!?](?=\s|$)/.exec(s)?.[0] ?? s
 
 /** `deploy/x.yaml`: relative to the working directory with forward slashes, each segment percent-encoded. */
@@ -33,8 +33,8 @@ function rulesOf(policies: PolicySet | undefined): object[] {
     const description = p.document.description
     return {
       id: p.id,
-      shortDescription: { text: cut(firstSentence(description), maxDescription) },
-      fullDescription: { text: cut(description, maxDescription) },
+      shortDescription: { text: cutEnd(firstSentence(description), maxDescription) },
+      fullDescription: { text: cutEnd(description, maxDescription) },
       help: { text: `${description} Action: ${p.action}; applies to ${p.document.match.kinds.join(', ')}.` },
       defaultConfiguration: { level: levels[p.action] },
       properties: { tags: ['kubernetes', ...p.document.match.kinds] },
