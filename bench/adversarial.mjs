@@ -36,13 +36,20 @@ export function adversarialObjects(scale = 1) {
 
 export async function adversarialBench({ scale = Number(process.env.ADV_SCALE ?? 1), server = true } = {}) {
   const { reviewAdmission } = await import(dist('admission/review.js'))
+  const { judgingAt } = await import(dist('engine/judging.js'))
   const { loadPolicies } = await import(dist('policy-files/read.js'))
   const { loadContextFile } = await import(dist('cluster/context-file.js'))
   const [policies, context] = await Promise.all([loadPolicies(), loadContextFile(contextFile)])
   const decide = (body) => {
     const start = performance.now()
-    const outcome = reviewAdmission(body, policies, context, 'validate')
-    return { ms: performance.now() - start, outcome }
+    const outcome = reviewAdmission(body, policies, context, 'validate', judgingAt(Date.now()))
+    const ms = performance.now() - start
+    // A 500 is an engine failure, never the answer to a readable object: a figure measured on it would be the
+    // cost of failing, not of deciding.
+    if (outcome.kind !== 'answer' || outcome.review.response.status?.code === 500) {
+      throw new Error(`adversarial object not decided: ${JSON.stringify(outcome.review?.response.status ?? outcome.kind)}`)
+    }
+    return { ms, outcome }
   }
 
   // Each object: the first decision (cold, as an attacker gets it) and the best of two more.

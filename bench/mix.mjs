@@ -95,13 +95,14 @@ export function endpointsReview(n, variant, uid = `bench-endpoints-${n}-${varian
 }
 
 /**
- * The mix: every recorded review once, plus generated slices of 1, 10 and 100 endpoints (allowed, denied,
+ * The mix: every recorded review once (except the adversarial ones: their cost is what bench/adversarial.mjs
+ * measures, and one 30 ms decision in the mix would make every latency figure here about it), plus generated slices of 1, 10 and 100 endpoints (allowed, denied,
  * controller UPDATE) and Endpoints of 10 addresses (allowed by the controller, denied for a user).
  * Each entry: { name, kind, size (endpoints, when generated), review (object), body (string), expectAllowed? }.
  */
 export function requestMix({ sliceSizes = [1, 10, 100] } = {}) {
   const mix = []
-  for (const file of readdirSync(reviewsDir).filter((f) => f.endsWith('.review.json')).sort()) {
+  for (const file of readdirSync(reviewsDir).filter((f) => f.endsWith('.review.json') && !f.startsWith('adversarial-')).sort()) {
     const name = file.replace(/\.review\.json$/, '')
     const review = JSON.parse(readFileSync(path.join(reviewsDir, file), 'utf8'))
     const expected = JSON.parse(readFileSync(path.join(reviewsDir, `${name}.expected.json`), 'utf8'))
