@@ -109,6 +109,15 @@ export const settings = {
     help: `the action of one policy, replacing its file's (${validatingActions.join(', ')}); repeatable; the environment takes a comma-separated list`,
   },
   logLevel: { flag: 'log-level', kind: 'level', commands: ['serve'], default: 'info', help: `one of ${logLevels.join(', ')}` },
+  // The line of an allowed request was a third of the server's CPU per request (the JSON line and its write), and
+  // what operators act on are denials, warnings and errors; allowed requests are counted by the requests metric,
+  // and the API server's audit log names their objects and users. Those who want a line for every request say so.
+  logAllowed: {
+    flag: 'log-allowed',
+    kind: 'flag',
+    commands: ['serve'],
+    help: 'log every allowed request at info too (default: at debug; denials, warnings, patches and errors are always at info or above)',
+  },
   // The API server refuses request bodies over 3 MiB; an AdmissionReview carries object and oldObject, each up to
   // that size, plus the envelope. 7 MiB admits every legitimate review and bounds what a hostile client can send.
   bodyLimit: { flag: 'body-limit', kind: 'int', commands: ['serve'], default: 7 * 1024 * 1024, help: 'largest accepted request body, in bytes' },

@@ -12,7 +12,7 @@ import { operations, type AdmissionRequest } from '../kube/admission.js'
 import { isGuardedKind } from '../kube/kinds.js'
 import { admissionLogger, logField } from '../log.js'
 import type { ClusterContext } from '../policy/context.js'
-import type { PolicySet } from '../policy/types.js'
+import type { Finding, PolicySet } from '../policy/types.js'
 import type { Metrics } from './metrics.js'
 import { tlsMinVersion } from './tls.js'
 
@@ -24,7 +24,7 @@ export interface AdmissionState {
 
 export interface AdmissionAppDeps {
   config: Pick<ServeConfig, 'bodyLimit' | 'bodyTimeout' | 'requestTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'maxConcurrent'> &
-    Partial<Pick<ServeConfig, 'enforcement' | 'policyAction'>>
+    Partial<Pick<ServeConfig, 'enforcement' | 'policyAction' | 'logAllowed'>>
   logger: Logger
   state: AdmissionState
   metrics: Metrics
@@ -76,16 +76,43 @@ const noPolicies: readonly string[] = Object.freeze([])
 /** The most of a failing policy's message the error line repeats (the answer carries it in full). */
 const logReasonLimit = 1024
 
-/** An operation label from the fixed set, like kindLabel. */
-function operationLabel(operation: string | undefined): string {
-  if (operation === undefined || operation === '') return ''
-  return (operations as readonly string[]).includes(operation) ? operation : 'other'
+/**
+ * A metric label from a small fixed set, never client text (unbounded series): '' when absent, 'other' for a
+ * value outside the set.
+ */
+function fixedLabel(value: unknown, known: (value: unknown) => boolean): string {
+  if (value === undefined || value === '') return ''
+  return known(value) ? (value as string) : 'other'
 }
 
-/** Metric labels must come from a small fixed set, never from client text (unbounded series). */
-function kindLabel(kind: unknown): string {
-  if (kind === undefined || kind === '') return ''
-  return isGuardedKind(kind) ? kind : 'other'
+const isOperation = (value: unknown): boolean => (operations as readonly unknown[]).includes(value)
+
+/**
+ * The requests counter, each series bound once: prom-client hashes the label object on every inc(), and the
+ * labels come from fixed sets, so the bound series are few.
+ */
+function requestCounter(metrics: Metrics): (webhook: Webhook, kind: string, operation: string, decision: string) => void {
+  const bound = new Map<string, { inc(): void }>()
+  return (webhook, kind, operation, decision) => {
+    const key = `${webhook} ${kind} ${operation} ${decision}`
+    let series = bound.get(key)
+    if (series === undefined) bound.set(key, (series = metrics.requests.labels({ webhook, kind, operation, decision })))
+    series.inc()
+  }
+}
+
+/** Violations counted per policy and action first: one inc() per series, not per finding (140,000 of them). */
+function countFindings(metrics: Metrics, findings: readonly Finding[]): void {
+  if (findings.length === 0) return
+  const counts = new Map<string, { policy: string; action: string; n: number }>()
+  for (const f of findings) {
+    const key = `${f.policy} ${f.action}`
+    const entry = counts.get(key)
+    if (entry === undefined) counts.set(key, { policy: f.policy, action: f.action, n: 1 })
+    else entry.n++
+    if (exempted(f) && f.exception !== undefined) metrics.exceptionsApplied.inc({ exception: f.exception.id, policy: f.policy })
+  }
+  for (const { policy, action, n } of counts.values()) metrics.violations.inc({ policy, action }, n)
 }
 
 /**
@@ -143,6 +170,7 @@ function decisionLabel(outcome: ReviewOutcome): string {
  */
 export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   const { config, logger, state, metrics } = deps
+  const countRequest = requestCounter(metrics)
   const app = Fastify({
     loggerInstance: logger,
     // One line per admission request is written by the route itself, with the decision in it.
@@ -254,7 +282,7 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     else request.log.warn({ code: mapped.code, url: request.url }, 'request rejected')
     // routeOptions.url, not request.url: a label must never take arbitrary client text (unbounded series).
     const webhook = request.routeOptions.url === '/mutate' ? 'mutate' : 'validate'
-    metrics.requests.inc({ webhook, kind: '', operation: '', decision: 'rejected' })
+    countRequest(webhook, '', '', 'rejected')
     return send(reply, mapped.statusCode, errorBody(mapped))
   })
   app.setNotFoundHandler((request, reply) => {
@@ -265,37 +293,37 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   // The admission line carries only strings, numbers and a list of policy ids, so it goes through a logger without
   // the redaction pass (which cannot match anything in it and was a third of the line's cost).
   const admissionLog = admissionLogger(logger)
+  const allowedLevel = config.logAllowed === true ? 'info' : 'debug'
   const judging = { enforcement: config.enforcement ?? 'deny', actions: config.policyAction ?? {} }
   const evaluate = (webhook: Webhook, request: FastifyRequest, reply: FastifyReply): void => {
     const started = process.hrtime.bigint()
     // The clock is read here, at the edge: the engine judges exceptions' expiry at the time it is given.
     const outcome = reviewAdmission(request.body as string | undefined, state.policies(), state.cluster(), webhook, judgingAt(Date.now(), judging))
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const decision = decisionLabel(outcome)
     if (outcome.kind === 'rejected') {
-      metrics.requests.inc({ webhook, kind: '', operation: '', decision })
+      countRequest(webhook, '', '', decision)
       request.log.warn({ webhook, code: outcome.error.code, decision }, 'admission request rejected')
       send(reply, outcome.error.statusCode, errorBody(outcome.error))
       return
     }
-    const described = outcome.kind === 'answer' ? describeRequest(outcome.request) : undefined
-    metrics.requests.inc({ webhook, kind: kindLabel(described?.kind), operation: operationLabel(described?.operation), decision })
-    const findings = outcome.kind === 'answer' ? outcome.findings : []
-    for (const f of findings) {
-      metrics.violations.inc({ policy: f.policy, action: f.action })
-      if (exempted(f) && f.exception !== undefined) metrics.exceptionsApplied.inc({ exception: f.exception.id, policy: f.policy })
+    const admitted = outcome.kind === 'answer' ? outcome.request : undefined
+    countRequest(webhook, fixedLabel(admitted?.kind.kind, isGuardedKind), fixedLabel(admitted?.operation, isOperation), decision)
+    if (outcome.kind === 'answer') countFindings(metrics, outcome.findings)
+    const level = decision === 'errored' ? 'error' : decision === 'allowed' ? allowedLevel : 'info'
+    // The line is built only when it is written: at the default level, allowed requests cost no line at all.
+    if (admissionLog.isLevelEnabled(level)) {
+      const line = {
+        reqId: request.id,
+        webhook,
+        ...(admitted === undefined ? undefined : describeRequest(admitted)),
+        decision,
+        policies: outcome.kind === 'answer' ? outcome.policies : noPolicies,
+        warnings: outcome.review.response.warnings?.length ?? 0,
+        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3,
+      }
+      if (level === 'error') admissionLog.error({ ...line, reason: logField(outcome.review.response.status?.message, logReasonLimit) }, 'admission')
+      else admissionLog[level](line, 'admission')
     }
-    const line = {
-      reqId: request.id,
-      webhook,
-      ...described,
-      decision,
-      policies: outcome.kind === 'answer' ? outcome.policies : noPolicies,
-      warnings: outcome.review.response.warnings?.length ?? 0,
-      durationMs: Math.round(seconds * 1e6) / 1e3,
-    }
-    if (decision === 'errored') admissionLog.error({ ...line, reason: logField(outcome.review.response.status?.message, logReasonLimit) }, 'admission')
-    else admissionLog.info(line, 'admission')
     send(reply, 200, outcome.review)
   }
 

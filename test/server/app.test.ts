@@ -4,6 +4,7 @@ import type { AdmissionReviewResponse } from '../../src/kube/admission.js'
 import { policySet } from '../../src/policy/policy-set.js'
 import type { CompiledPolicy } from '../../src/policy/types.js'
 import { loadPolicies } from '../../src/policy-files/read.js'
+import { createMetrics } from '../../src/server/metrics.js'
 import { capturingLogger, testApp, testLimits } from '../support/app.js'
 import { fixturesDir, readJson } from '../support/fixtures.js'
 
@@ -125,6 +126,43 @@ t.test('a denial over the wire, with one log line carrying the decision and no o
   })
   t.type(admission[0]?.durationMs, 'number')
   t.notMatch(JSON.stringify(admission[0]), /169\.254\.169\.254/, 'no object content at info level')
+})
+
+t.test('an allowed request is logged at debug unless --log-allowed; the requests and violations counters count every answer', async (t) => {
+  const policies = await loadPolicies()
+  const allowedBody = JSON.stringify(readJson(path.join(reviews, 'endpoints-by-controller.review.json')))
+  const deniedBody = JSON.stringify(readJson(path.join(reviews, 'slice-metadata-injection.review.json')))
+  const post = (app: ReturnType<typeof testApp>, payload: string) => app.inject({ method: 'POST', url: '/validate', headers: json, payload })
+  const levelName: Record<number, string> = { 20: 'debug', 30: 'info' }
+  const decisions = (lines: () => Array<Record<string, unknown>>) => lines().filter((l) => l.msg === 'admission').map((l) => `${levelName[Number(l['level'])] ?? String(l['level'])} ${String(l['decision'])}`)
+  for (const [name, level, logAllowed, expected] of [
+    ['default', 'info', false, ['info denied']],
+    ['--log-allowed', 'info', true, ['info allowed', 'info denied']],
+    ['--log-level debug', 'debug', false, ['debug allowed', 'info denied']],
+  ] as const) {
+    const { logger, lines } = capturingLogger(level)
+    const metrics = createMetrics()
+    const app = testApp(policies, { logger, logAllowed, metrics })
+    t.teardown(() => app.close())
+    t.equal((await post(app, allowedBody)).json<AdmissionReviewResponse>().response.allowed, true)
+    t.equal((await post(app, deniedBody)).json<AdmissionReviewResponse>().response.allowed, false)
+    t.same(decisions(lines), expected, `${name}: the admission lines`)
+    const text = await metrics.registry.metrics()
+    t.match(text, /endpoint_guard_admission_requests_total\{webhook="validate",kind="Endpoints",operation="CREATE",decision="allowed"\} 1/, `${name}: the allowed request is counted`)
+    t.match(text, /endpoint_guard_admission_requests_total\{webhook="validate",kind="EndpointSlice",operation="CREATE",decision="denied"\} 1/)
+  }
+})
+
+t.test('the violations counter counts every violation of a denial, however many', async (t) => {
+  const metrics = createMetrics()
+  const app = testApp(await loadPolicies(), { metrics })
+  t.teardown(() => app.close())
+  const review = readJson<{ request: { object: { subsets: Array<{ addresses: unknown[] }> } } }>(path.join(reviews, 'adversarial-many-violations.review.json'))
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: json, payload: JSON.stringify(review) })
+  t.equal(res.json<AdmissionReviewResponse>().response.status?.code, 403)
+  const addresses = review.request.object.subsets[0]?.addresses.length ?? 0
+  t.ok(addresses >= 1000, `${addresses} multicast addresses`)
+  t.match(await metrics.registry.metrics(), new RegExp(`endpoint_guard_violations_total\\{policy="endpoints-addresses",action="deny"\\} ${addresses}\n`))
 })
 
 t.test('the log line carries request fields only as bounded strings, whatever the review sent', async (t) => {

@@ -28,11 +28,11 @@ export function capturingLogger(level = 'info'): { logger: Logger; lines: () => 
 
 export const testLimits = { bodyLimit: 64 * 1024, bodyTimeout: 5_000, requestTimeout: 5_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxConcurrent: 64 }
 
-export function testApp(policies: PolicySet, options: { cluster?: ClusterContext; metrics?: Metrics; logger?: Logger } = {}) {
+export function testApp(policies: PolicySet, options: { cluster?: ClusterContext; metrics?: Metrics; logger?: Logger; logAllowed?: boolean } = {}) {
   const metrics = options.metrics ?? createMetrics()
   const logger = options.logger ?? pino({ level: 'silent' })
   const cluster = options.cluster ?? emptyContext
-  return buildAdmissionApp({ config: testLimits, logger, metrics, state: { policies: () => policies, cluster: () => cluster } })
+  return buildAdmissionApp({ config: { ...testLimits, logAllowed: options.logAllowed ?? false }, logger, metrics, state: { policies: () => policies, cluster: () => cluster } })
 }
 
 
