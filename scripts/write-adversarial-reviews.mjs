@@ -13,3 +13,6 @@ write('adversarial-endpoints-unique-by', endpointsReview({ addresses: 300, dupli
 write('adversarial-many-violations', endpointsReview({ addresses: 3000, uid: 'a0000000-0000-4000-8000-000000000004' }))
 write('adversarial-selector-keys', selectorKeysReview({ keyLength: 4000 }))
 write('adversarial-ratcheted-warnings', ratchetedWarningsReview({ count: 60 }))
+// Over the render limit (1,000 per policy) on UPDATE: the violations past it are only counted, so they cannot be
+// shown to be already present, and the update is denied (fail closed), however unchanged the addresses are.
+write('adversarial-ratchet-over-limit', ratchetedWarningsReview({ count: 1100, uid: 'a0000000-0000-4000-8000-000000000005' }))

@@ -50,6 +50,8 @@ export function fitList<I, T>(
     /** the size of the "... and K more" entry */
     moreSize: (more: number) => number
     shorten: (rendered: T, size: number) => T
+    /** how many items one stands for (a summary of several), counted in "K more"; 1 when absent */
+    weight?: (item: I) => number
   },
 ): Fitted<T> {
   if (items.length <= options.count) {
@@ -58,23 +60,31 @@ export function fitList<I, T>(
     const size = all.reduce((n, r) => n + options.size(r), 0) + options.separator * Math.max(0, all.length - 1)
     if (size <= options.budget) return { shown: all, more: 0 }
   }
+  const weight = options.weight ?? (() => 1)
+  let total = 0
+  for (const item of items) total += weight(item)
   const shown: T[] = []
   let used = 0
+  let shownWeight = 0
   for (const item of items) {
     if (shown.length === options.count) break
     const rendered = options.render(item)
-    const more = items.length - shown.length - 1
+    const more = total - shownWeight - weight(item)
     const room = options.budget - used - (shown.length > 0 ? options.separator : 0) - (more > 0 ? options.separator + options.moreSize(more) : 0)
     const size = options.size(rendered)
     if (size <= room) {
       shown.push(rendered)
+      shownWeight += weight(item)
       used += (shown.length > 1 ? options.separator : 0) + size
       continue
     }
-    if (shown.length === 0 && room > 0) shown.push(options.shorten(rendered, room))
+    if (shown.length === 0 && room > 0) {
+      shown.push(options.shorten(rendered, room))
+      shownWeight += weight(item)
+    }
     break
   }
-  return { shown, more: items.length - shown.length }
+  return { shown, more: total - shownWeight }
 }
 
 /** `text` cut at its end ("...") to at most `room` by `size` (characters, or bytes for non-ASCII text). */

@@ -6,7 +6,7 @@ import type { Validation } from '../engine/validate.js'
 import { guardError } from '../errors.js'
 import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from '../kube/admission.js'
 import { cutEnd, violationText } from '../policy/render.js'
-import type { Finding } from '../policy/types.js'
+import { violationCount, type Finding } from '../policy/types.js'
 import { answerBudget, fitList, moreText, shortenTo, utf8Bytes, warningWithin } from './budget.js'
 
 export function findingText(f: Finding): string {
@@ -94,8 +94,8 @@ function fittedWarnings(list: readonly Finding[], total: number): string[] {
   const rest = new Map<string, { n: number; preexisting: boolean }>()
   const count = (f: Finding) => {
     const entry = rest.get(f.policy)
-    if (entry === undefined) rest.set(f.policy, { n: 1, preexisting: f.preexisting })
-    else entry.n++
+    if (entry === undefined) rest.set(f.policy, { n: violationCount(f), preexisting: f.preexisting })
+    else entry.n += violationCount(f)
   }
   for (let i = shown.length; i < list.length; i++) count(list[i] as Finding)
   const order = new Map<string, number>()
@@ -109,7 +109,7 @@ function fittedWarnings(list: readonly Finding[], total: number): string[] {
     count(list[shown.length] as Finding)
     lines = summaries()
   }
-  if (used + length(lines) > total) return [`... and ${list.length} more warnings of ${rest.size} policies`]
+  if (used + length(lines) > total) return [`... and ${list.reduce((n, f) => n + violationCount(f), 0)} more warnings of ${rest.size} policies`]
   return [...shown, ...lines]
 }
 
@@ -136,6 +136,7 @@ function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string
       size: (t) => t.length,
       moreSize: (n) => moreText(n).length,
       shorten: (t, room) => cutEnd(t, room),
+      weight: violationCount,
     })
     out[id] = (fitted.more > 0 ? [...fitted.shown, moreText(fitted.more)] : fitted.shown).join('; ')
   }
@@ -159,6 +160,7 @@ function denialStatus(denials: readonly Finding[]): NonNullable<AdmissionRespons
     size: bytes,
     moreSize: (n) => bytes(moreText(n)),
     shorten: (t, room) => shortenTo(t, room, bytes),
+    weight: violationCount,
   })
   const causeBytes = (c: Cause) => bytes(JSON.stringify(c))
   const causes = fitList(denials, {
@@ -170,6 +172,7 @@ function denialStatus(denials: readonly Finding[]): NonNullable<AdmissionRespons
     size: causeBytes,
     moreSize: (n) => causeBytes({ message: `${moreText(n)} violations` }),
     shorten: (c, room) => ({ ...c, message: shortenTo(c.message, Math.max(3, room - causeBytes({ ...c, message: '' })), bytes) }),
+    weight: violationCount,
   })
   return {
     code: 403,

@@ -25,6 +25,7 @@ function covers(available: readonly string[], wanted: readonly string[]): boolea
  * Splits the new object's violations into those the request introduces and those already present, unchanged,
  * in the old object. The rule, stated once: ratcheting is for values, never for writers.
  *   - a writer violation (who is writing) is always introduced: the old object says nothing about this request;
+ *     so is the summary of the violations past the render limit (only counted, they cannot be compared);
  *   - otherwise a violation is already present when the old object had one of the same identity, counted as a
  *     multiset (a second copy of an old bad address is a new violation), and, for a violation about several
  *     values, when that old one stood for each of them (a new address is new wherever it lands).
@@ -35,7 +36,7 @@ export function ratchet(current: Violation[], previous: Violation[]): { added: V
   // violations share an identity (100,000 copies of one bad address).
   const budget = new Map<string, { plain: number; lists: Array<readonly string[]> }>()
   for (const v of previous) {
-    if (v.writer === true) continue
+    if (v.writer === true || v.summarises !== undefined) continue
     const key = identity(v)
     let entry = budget.get(key)
     if (entry === undefined) budget.set(key, (entry = { plain: 0, lists: [] }))
@@ -45,7 +46,9 @@ export function ratchet(current: Violation[], previous: Violation[]): { added: V
   const added: Violation[] = []
   const existing: Violation[] = []
   for (const v of current) {
-    const entry = v.writer === true ? undefined : budget.get(identity(v))
+    // Violations past the render limit are only counted, so none of them can be shown to be already present:
+    // their summary is always introduced (fail closed), whatever the old object held.
+    const entry = v.writer === true || v.summarises !== undefined ? undefined : budget.get(identity(v))
     if (entry !== undefined && consume(entry, v.values ?? [])) existing.push(v)
     else added.push(v)
   }

@@ -114,22 +114,45 @@ const compositeKeywords = new Set(['anyOf', 'oneOf'])
  * anyOf/oneOf are dropped in favour of that keyword's own (authored) message: the branches are alternatives,
  * and listing each branch's complaint confuses more than it helps.
  */
-export function renderErrors(errors: readonly ErrorObject[]): Violation[] {
+export function renderErrors(errors: readonly ErrorObject[], limit = renderLimit): Violation[] {
   // Schema paths, not instance paths: as many as the schema has composites, however many items failed one, so
   // the test below stays linear in the number of errors.
   const composites = [...new Set(errors.filter((e) => compositeKeywords.has(e.keyword)).map((e) => `${e.schemaPath}/`))]
   const out: Violation[] = []
   const seen = new Set<string>()
+  let unlisted = 0
   for (const err of errors) {
     if (wrapperKeywords.has(err.keyword)) continue
     if (composites.length > 0 && composites.some((prefix) => err.schemaPath.startsWith(prefix))) continue
+    if (out.length >= limit) {
+      unlisted++
+      continue
+    }
     const v = toViolation(err)
     const key = `${v.path}\u0000${v.type}\u0000${v.detail}`
     if (seen.has(key)) continue
     seen.add(key)
     out.push(v)
   }
+  if (unlisted > 0) out.push(summaryViolation(unlisted, limit))
   return out
+}
+
+/**
+ * Violations of one policy on one object rendered one by one; past this many they are counted, in one summary
+ * entry. An answer shows at most 100 (answerBudget) and a reader no more, while rendering (and ratcheting, and
+ * keeping) each of 140,000 was most of the cost of the worst objects an attacker can send (README, Performance).
+ * Those past the limit are not told apart by field, so they are not de-duplicated either: the count is of errors.
+ */
+export const renderLimit = 1000
+
+function summaryViolation(n: number, limit: number): Violation {
+  return {
+    path: '(object)',
+    type: 'Too many',
+    detail: `${n} more violations of this policy past the first ${limit}, counted but not listed (so never taken as already present on an UPDATE)`,
+    summarises: n,
+  }
 }
 
 function toViolation(err: ErrorObject): Violation {

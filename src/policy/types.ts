@@ -114,6 +114,16 @@ export interface Violation {
   writer?: true
   /** set when the shown path or value was cut (render.ts): a digest of the whole, so ratcheting tells them apart */
   digest?: string
+  /**
+   * Set on the one entry that stands for the violations past the render limit (render.ts, renderLimit): how many
+   * it counts. Everything that counts violations counts it as that many (violationCount).
+   */
+  summarises?: number
+}
+
+/** How many violations an entry stands for: one, or the count of a summary entry. */
+export function violationCount(v: Violation): number {
+  return v.summarises ?? 1
 }
 
 export interface Finding extends Violation {

@@ -12,7 +12,7 @@ import { operations, type AdmissionRequest } from '../kube/admission.js'
 import { isGuardedKind } from '../kube/kinds.js'
 import { admissionLogger, logField } from '../log.js'
 import type { ClusterContext } from '../policy/context.js'
-import type { Finding, PolicySet } from '../policy/types.js'
+import { violationCount, type Finding, type PolicySet } from '../policy/types.js'
 import type { Metrics } from './metrics.js'
 import { tlsMinVersion } from './tls.js'
 
@@ -108,8 +108,8 @@ function countFindings(metrics: Metrics, findings: readonly Finding[]): void {
   for (const f of findings) {
     const key = `${f.policy} ${f.action}`
     const entry = counts.get(key)
-    if (entry === undefined) counts.set(key, { policy: f.policy, action: f.action, n: 1 })
-    else entry.n++
+    if (entry === undefined) counts.set(key, { policy: f.policy, action: f.action, n: violationCount(f) })
+    else entry.n += violationCount(f)
     if (exempted(f) && f.exception !== undefined) metrics.exceptionsApplied.inc({ exception: f.exception.id, policy: f.policy })
   }
   for (const { policy, action, n } of counts.values()) metrics.violations.inc({ policy, action }, n)
