@@ -9,6 +9,8 @@ import { linearFit } from './decide.mjs'
 import { dist, sleep, startWebhook } from './lib.mjs'
 import { post } from './load.mjs'
 import { contextFile } from './mix.mjs'
+import { shutdownBench, shutdownReport } from './shutdown.mjs'
+import { trickleBench, trickleReport } from './trickle.mjs'
 
 const MiB = 1024 * 1024
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
@@ -87,8 +89,14 @@ export async function adversarialBench({ scale = Number(process.env.ADV_SCALE ??
   const fit = linearFit(bySize.map((r) => r.mib), bySize.map((r) => r.ms))
 
   let probes
-  if (server) probes = await probesDuringDecision(objects.length > 0 ? adversarialObjects(scale)[0].body : '')
-  return { scale, objects, bySize, fit, probes }
+  let trickle
+  let shutdown
+  if (server) {
+    probes = await probesDuringDecision(objects.length > 0 ? adversarialObjects(scale)[0].body : '')
+    trickle = await trickleBench({ connections: Math.max(10, Math.round(Number(process.env.TRICKLE_CONNECTIONS ?? 300) * Math.min(1, scale * 4))) })
+    shutdown = await shutdownBench({ rounds: scale === 1 ? undefined : 3 })
+  }
+  return { scale, objects, bySize, fit, probes, trickle, shutdown }
 }
 
 function probe(port) {
@@ -154,6 +162,8 @@ export function adversarialReport(r) {
     const ok = r.probes.failed === 0 && r.probes.maxProbeMs <= r.probes.decisionMs && r.probes.crashed === null
     p(`| probes (/livez) during the worst decision over TLS (serve) | | ${fmt(r.probes.decisionMs)} ms decision | ${r.probes.probes} probes, slowest ${fmt(r.probes.maxProbeMs)} ms, ${r.probes.failed} failed | | ≤ one decision | ${ok ? 'met' : '**missed**'} |`)
   }
+  if (r.trickle !== undefined) p(trickleReport(r.trickle))
+  if (r.shutdown !== undefined) p(shutdownReport(r.shutdown))
   return lines.join('\n')
 }
 

@@ -5,7 +5,8 @@
 //   npm run bench -- fuzz            the long fuzz run of decode → decide → encode          (node bench/fuzz.mjs)
 //   npm run bench -- context         the cluster context at 50,000 Services: ready time, RSS, bytes per record
 //   npm run bench -- check           check: 10,000 documents in < 5 s, RSS growth up to 100,000   (BENCH_SCALE=0.1 quick)
-//   npm run bench -- adversarial     issue 10's attacker objects: worst decision, cost vs size, probes (ADV_SCALE)
+//   npm run bench -- adversarial     issue 10's attacker objects: worst decision, cost vs size, probes, 300 slow
+//                                    uploaders, repeated abandoned shutdowns (ADV_SCALE)
 // Knobs (environment): BENCH_SECONDS (10, per throughput run), BENCH_ROUNDS (2), BENCH_CONNECTIONS (32),
 // BENCH_STARTS (5), BENCH_JSON=<file> (also write the raw results). Loopback only. Needs dist/ (built if missing).
 import { writeFileSync } from 'node:fs'
