@@ -82,7 +82,8 @@ export async function adversarialBench({ scale = Number(process.env.ADV_SCALE ??
   for (const f of [0.125, 0.25, 0.5, 0.75, 1]) {
     const body = JSON.stringify(worstEndpoints(3 * MiB * scale * f - 4096, scale * f))
     decide(body)
-    const ms = Math.min(decide(body).ms, decide(body).ms)
+    // The best of three: a collection or a neighbour's burst in one run says nothing about the slope.
+    const ms = Math.min(decide(body).ms, decide(body).ms, decide(body).ms)
     bySize.push({ mib: body.length / MiB, ms })
     log(`size ${fmt(body.length / MiB, 2)} MiB: ${fmt(ms)} ms`)
   }
