@@ -40,9 +40,8 @@ export type ParsedIp =
   | { readonly ok: false; readonly reason: string }
 
 const invalid = 'must be a valid IP address'
-const hexGroup = /^[0-9a-fA-F]{1,4}$/
-const ipv6Characters = /^[0-9a-fA-F:.]+$/
 const dot = 0x2e
+const colon = 0x3a
 const digit0 = 0x30
 const digit9 = 0x39
 
@@ -82,13 +81,54 @@ function parseV4(text: string, from: number, end: number): number[] | string {
   return valid ? octets : invalid
 }
 
-/** RFC 4291 §2.2 text: 1-4 hex digits a group, at most one `::`, a dotted quad only as the last 32 bits. */
+/** The value of a hex digit's character code, or -1. */
+function hexValue(c: number): number {
+  if (c >= digit0 && c <= digit9) return c - digit0
+  const lower = c | 0x20
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1
+}
+
+/**
+ * The colon-separated groups of text[from, end) (none when it is empty) into groups[at...]: how many, or -1 when
+ * one is not 1-4 hex digits or they do not fit in 8.
+ */
+function scanGroups(text: string, from: number, end: number, groups: number[], at: number): number {
+  if (from === end) return 0
+  let n = 0
+  let value = 0
+  let digits = 0
+  for (let i = from; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : colon
+    if (c === colon) {
+      if (digits === 0 || at + n === 8) return -1
+      groups[at + n++] = value
+      value = 0
+      digits = 0
+      continue
+    }
+    const v = hexValue(c)
+    if (v < 0 || ++digits > 4) return -1
+    value = value * 16 + v
+  }
+  return n
+}
+
+/**
+ * RFC 4291 §2.2 text: 1-4 hex digits a group, at most one `::`, a dotted quad only as the last 32 bits. Scanned
+ * by character code, like parseV4. The reasons, in order: a zone; a character that is not hex, `:` or `.`; the
+ * quad's own; then any other fault is simply invalid.
+ */
 function parseV6(text: string): number[] | string {
   if (text.includes('%')) return 'must not carry an IPv6 zone'
-  if (!ipv6Characters.test(text)) return invalid
+  let hasDot = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === dot) hasDot = true
+    else if (c !== colon && hexValue(c) < 0) return invalid
+  }
   let head = text
   let quad: number[] | undefined
-  if (text.includes('.')) {
+  if (hasDot) {
     const lastColon = text.lastIndexOf(':')
     const v4 = parseV4(text, lastColon + 1, text.length)
     if (v4 === 'leading zeros') return 'must not have leading zeros in its IPv4 part'
@@ -97,18 +137,31 @@ function parseV6(text: string): number[] | string {
     // The quad stands for the last two groups.
     head = `${text.slice(0, lastColon + 1)}0:0`
   }
-  const halves = head.split('::')
-  if (halves.length > 2) return invalid
-  const groupsOf = (half: string | undefined): string[] => (half === undefined || half === '' ? [] : half.split(':'))
-  const left = groupsOf(halves[0])
-  const right = groupsOf(halves[1])
-  if (![...left, ...right].every((g) => hexGroup.test(g))) return invalid
-  const compressed = halves.length === 2
-  const count = left.length + right.length
-  if (compressed ? count > 7 : count !== 8) return invalid
-  const groups = [...left, ...Array<string>(8 - count).fill('0'), ...right].map((g) => parseInt(g, 16))
-  const bytes = groups.flatMap((g) => [g >> 8, g & 0xff])
-  if (quad !== undefined) quad.forEach((octet, i) => (bytes[12 + i] = octet))
+  // At most one `::` (counted as String.split counts them: `:::` is one, then a stray colon).
+  let compressedAt = -1
+  for (let i = 0; i + 1 < head.length; i++) {
+    if (head.charCodeAt(i) !== colon || head.charCodeAt(i + 1) !== colon) continue
+    if (compressedAt >= 0) return invalid
+    compressedAt = i++
+  }
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0]
+  let count: number
+  if (compressedAt < 0) {
+    count = scanGroups(head, 0, head.length, groups, 0)
+    if (count !== 8) return invalid
+  } else {
+    const left = scanGroups(head, 0, compressedAt, groups, 0)
+    const right = left < 0 ? -1 : scanGroups(head, compressedAt + 2, head.length, groups, left)
+    if (right < 0 || left + right > 7) return invalid
+    // The right-hand groups go to the end, the `::` fills the middle with zeros.
+    for (let k = right - 1; k >= 0; k--) {
+      groups[8 - right + k] = groups[left + k] ?? 0
+      groups[left + k] = 0
+    }
+  }
+  const bytes: number[] = []
+  for (let g = 0; g < 8; g++) bytes.push((groups[g] ?? 0) >> 8, (groups[g] ?? 0) & 0xff)
+  if (quad !== undefined) for (let i = 0; i < 4; i++) bytes[12 + i] = quad[i] ?? 0
   return bytes
 }
 
@@ -145,7 +198,9 @@ function parseUncached(value: string): ParsedIp {
 // The longest textual IP is an IPv6 address with an embedded quad: 45 characters. Anything longer is not an IP,
 // and is not worth parsing or remembering.
 const maxIpLength = 45
-// Slices repeat addresses across requests, and several keywords judge each address. Results are immutable; the
+// Slices repeat addresses across requests (and an UPDATE's old object repeats the new one's), and several keywords
+// judge each address. Measured against no cache and a one-entry memo: it costs well under a microsecond per
+// distinct address and saves most of the parse of a repeated one (IPv6 above all). Results are readonly; the
 // cache is simply dropped when full.
 const cacheLimit = 4096
 const cache = new Map<string, ParsedIp>()
