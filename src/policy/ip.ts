@@ -47,7 +47,7 @@ const digit9 = 0x39
 
 /**
  * text[from, end) as four decimal octets, none above 255, none with a leading zero (octal to libc, decimal to Go).
- * Scanned by character code, without allocating until it succeeds: every address of every request comes here.
+ * Scanned by character code, without regexes or splits: every address of every request comes here.
  * The reasons, in order: not four parts; a part of digits with a leading zero; a part that is not 1-3 digits or is
  * above 255.
  */
