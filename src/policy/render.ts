@@ -17,7 +17,15 @@ const maxValueLength = renderBudget.value
 
 function decodePointer(pointer: string): string[] {
   if (pointer === '') return []
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const segments = pointer.slice(1).split('/')
+  // Most pointers have no escape at all; this runs per violation.
+  if (pointer.includes('~')) {
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i] as string
+      if (s.includes('~')) segments[i] = s.replace(/~1/g, '/').replace(/~0/g, '~')
+    }
+  }
+  return segments
 }
 
 /** `/spec/ports/1/name` → `spec.ports[1].name`; keys that are not identifiers use brackets, as kubectl does. */
@@ -25,11 +33,32 @@ export function fieldPath(segments: string[]): string {
   return cutMiddle(wholePath(segments), renderBudget.path)
 }
 
+// Segment tests by character code rather than regexes: they run for every segment of every violation.
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39
+const isIdentifierStart = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x5f || c === 0x24
+
+/** An array index: one or more ASCII digits. */
+function isIndex(s: string): boolean {
+  if (s.length === 0) return false
+  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return false
+  return true
+}
+
+/** A key written after a dot: an ASCII identifier ([A-Za-z_$][A-Za-z0-9_$]*). */
+function isIdentifier(s: string): boolean {
+  if (s.length === 0 || !isIdentifierStart(s.charCodeAt(0))) return false
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (!isIdentifierStart(c) && !isDigit(c)) return false
+  }
+  return true
+}
+
 function wholePath(segments: string[]): string {
   let out = ''
   for (const s of segments) {
-    if (/^\d+$/.test(s)) out += `[${s}]`
-    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)) out += out === '' ? s : `.${s}`
+    // An index is never an identifier (it starts with a digit), so it is bracketed too.
+    if (isIdentifier(s)) out += out === '' ? s : `.${s}`
     else out += `[${s}]`
   }
   return out === '' ? '(object)' : out
@@ -119,7 +148,9 @@ export function renderErrors(errors: readonly ErrorObject[], limit = renderLimit
   // the test below stays linear in the number of errors.
   const composites = [...new Set(errors.filter((e) => compositeKeywords.has(e.keyword)).map((e) => `${e.schemaPath}/`))]
   const out: Violation[] = []
-  const seen = new Set<string>()
+  // A duplicate has the same path, type and detail. Keyed by the path alone, no key is built per violation; the
+  // few that share a path (several keywords on one field) get a set of their type and detail.
+  const byPath = new Map<string, Violation | Set<string>>()
   let unlisted = 0
   for (const err of errors) {
     if (wrapperKeywords.has(err.keyword)) continue
@@ -129,9 +160,14 @@ export function renderErrors(errors: readonly ErrorObject[], limit = renderLimit
       continue
     }
     const v = toViolation(err)
-    const key = `${v.path}\u0000${v.type}\u0000${v.detail}`
-    if (seen.has(key)) continue
-    seen.add(key)
+    const earlier = byPath.get(v.path)
+    if (earlier !== undefined) {
+      let reasons = earlier
+      if (!(reasons instanceof Set)) byPath.set(v.path, (reasons = new Set([reasonKey(reasons)])))
+      const reason = reasonKey(v)
+      if (reasons.has(reason)) continue
+      reasons.add(reason)
+    } else byPath.set(v.path, v)
     out.push(v)
   }
   if (unlisted > 0) out.push(summaryViolation(unlisted, limit))
@@ -154,6 +190,8 @@ function summaryViolation(n: number, limit: number): Violation {
     summarises: n,
   }
 }
+
+const reasonKey = (v: Violation) => `${v.type}\u0000${v.detail}`
 
 function toViolation(err: ErrorObject): Violation {
   const segments = decodePointer(err.instancePath)
@@ -191,7 +229,7 @@ function toViolation(err: ErrorObject): Violation {
  */
 function digestOf(segments: readonly string[], value: string): string {
   const hash = createHash('sha256')
-  for (const s of segments) hash.update(/^\d+$/.test(s) ? '*' : s).update('\u0000')
+  for (const s of segments) hash.update(isIndex(s) ? '*' : s).update('\u0000')
   return hash.update('\u0000').update(value).digest('base64url').slice(0, 22)
 }
 
