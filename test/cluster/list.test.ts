@@ -1,5 +1,5 @@
-import http from 'node:http'
 import { once } from 'node:events'
+import http from 'node:http'
 import { KubeConfig } from '@kubernetes/client-node'
 import t, { type Test } from 'tap'
 import { KubeApiError, listAll } from '../../src/cluster/list.js'
