@@ -22,6 +22,10 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 WORKDIR /app
 ENV NODE_ENV=production
+# glibc's trim threshold pinned at its own default (128 KiB): left alone, glibc raises it (and the mmap threshold)
+# after the first large free, and then keeps the pages the initial list of a big cluster passed through. At
+# 50,000 Services that is ~20 MiB of RSS after sync (docs/performance.md, "The live cluster context at scale").
+ENV MALLOC_TRIM_THRESHOLD_=131072
 # Files stay owned by root: the non-root process can read its code but not change it.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

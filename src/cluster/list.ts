@@ -77,9 +77,9 @@ async function listPages<T>(
     const query = new URLSearchParams({ limit: String(options.limit ?? 500) })
     if (options.labelSelector !== undefined) query.set('labelSelector', options.labelSelector)
     if (continueToken !== undefined) query.set('continue', continueToken)
-    let page: KubeObject
+    let page: PageResult
     try {
-      page = await getJson(kubeConfig, `${path}?${query.toString()}`, options.signal)
+      page = trimPage(await getJson(kubeConfig, `${path}?${query.toString()}`, options.signal), toRecord, items)
     } catch (err) {
       // Only a 410 on a continued page means "the snapshot is gone, start again"; on a first page it is real.
       if (continueToken !== undefined && err instanceof KubeApiError && err.statusCode === 410) {
@@ -87,23 +87,39 @@ async function listPages<T>(
       }
       throw err
     }
-    const metadata = isObject(page['metadata']) ? page['metadata'] : {}
-    const listKind = typeof page['kind'] === 'string' ? page['kind'] : ''
-    const apiVersion = typeof page['apiVersion'] === 'string' ? page['apiVersion'] : ''
-    const itemKind = listKind.endsWith('List') ? listKind.slice(0, -'List'.length) : listKind
-    const pageItems = Array.isArray(page['items']) ? page['items'] : []
-    for (const item of pageItems) {
-      if (!isObject(item)) continue
-      const record = toRecord(withTypeMeta(item, apiVersion, itemKind))
-      if (record !== undefined) items.push(record)
-    }
-    const next = metadata['continue']
-    if (typeof next === 'string' && next !== '') {
-      continueToken = next
+    if (page.continueToken !== undefined) {
+      continueToken = page.continueToken
       continue
     }
-    const resourceVersion = metadata['resourceVersion']
-    return { items, resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '' }
+    return { items, resourceVersion: page.resourceVersion }
+  }
+}
+
+interface PageResult {
+  continueToken: string | undefined
+  resourceVersion: string
+}
+
+/**
+ * Appends one page's records to `items` and returns only its list metadata: the parsed page goes out of scope
+ * here, so it is garbage before the next page is requested rather than held through that request.
+ */
+function trimPage<T>(page: KubeObject, toRecord: (item: KubeObject) => T | undefined, items: T[]): PageResult {
+  const metadata = isObject(page['metadata']) ? page['metadata'] : {}
+  const listKind = typeof page['kind'] === 'string' ? page['kind'] : ''
+  const apiVersion = typeof page['apiVersion'] === 'string' ? page['apiVersion'] : ''
+  const itemKind = listKind.endsWith('List') ? listKind.slice(0, -'List'.length) : listKind
+  const pageItems = Array.isArray(page['items']) ? page['items'] : []
+  for (const item of pageItems) {
+    if (!isObject(item)) continue
+    const record = toRecord(withTypeMeta(item, apiVersion, itemKind))
+    if (record !== undefined) items.push(record)
+  }
+  const next = metadata['continue']
+  const resourceVersion = metadata['resourceVersion']
+  return {
+    continueToken: typeof next === 'string' && next !== '' ? next : undefined,
+    resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '',
   }
 }
 
@@ -144,14 +160,18 @@ export async function requestJson(kubeConfig: KubeConfig, method: string, pathAn
           signal: requestSignal,
         },
         (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          // Decoded chunk by chunk into one string: each socket Buffer is freed as soon as it is read, and no
+          // page-sized Buffer is ever allocated (Buffer.concat of a 1–5 MB page went through malloc, and glibc
+          // kept those pages after the list: tens of MB of RSS at 50,000 Services).
+          res.setEncoding('utf8')
+          let text = ''
+          res.on('data', (chunk: string) => (text += chunk))
           res.on('error', reject)
           res.on('end', () => {
             const statusCode = res.statusCode ?? 0
             let parsed: unknown
             try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+              parsed = JSON.parse(text)
             } catch {
               parsed = undefined
             }

@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import http from 'node:http'
 import { KubeConfig } from '@kubernetes/client-node'
 import t, { type Test } from 'tap'
 import { KubeApiError, listAll } from '../../src/cluster/list.js'
@@ -64,4 +66,29 @@ t.test('errors carry the status code and the Status body', async (t) => {
   const unreachable = await kubeConfigFor(closed, t)
   await closed.close()
   await t.rejects(listAll(unreachable, '/api/v1/namespaces'), { name: 'KubeApiError', statusCode: undefined })
+})
+
+t.test('a character split across two chunks of the body is decoded whole', async (t) => {
+  const body = Buffer.from('{"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"a","annotations":{"note":"café ☕"}}}]}')
+  const split = body.indexOf(Buffer.from('é')) + 1 // between the two bytes of "é"
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length })
+    res.write(body.subarray(0, split))
+    // A later turn, so the client reads the two halves as separate chunks.
+    setTimeout(() => res.end(body.subarray(split)), 20)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const { port } = server.address() as { port: number }
+  const kubeConfig = new KubeConfig()
+  // client-node refuses a plain-HTTP server unless TLS verification is off (there is no TLS to verify).
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'plain', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'plain', cluster: 'plain', user: 'u' }],
+    currentContext: 'plain',
+  })
+  const list = await listAll(kubeConfig, '/api/v1/services')
+  t.same(list.items.map((item) => (item['metadata'] as { annotations: Record<string, string> }).annotations['note']), ['café ☕'])
 })

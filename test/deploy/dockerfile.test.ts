@@ -83,6 +83,11 @@ t.test('the final stage runs node dist/main.js as a numeric non-root user', asyn
   t.notMatch(`${entrypoint} ${cmd}`, /npm|sh -c/)
 })
 
+t.test("the final stage pins glibc's trim threshold (RSS after a large cluster's initial list)", async (t) => {
+  // bench/context-scale.mjs reads this line to measure what the image runs; a different spelling would go unmeasured.
+  t.ok(argsOf(final, 'ENV').includes('MALLOC_TRIM_THRESHOLD_=131072'), 'ENV MALLOC_TRIM_THRESHOLD_=131072')
+})
+
 t.test('.dockerignore keeps the build context small and clean', async (t) => {
   const patterns = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
     .split('\n')
