@@ -130,7 +130,7 @@ export async function runCheck(
     kept.push(json === undefined ? undefined : Buffer.from(json))
     if (read.text === undefined || !mayContainContextKinds(read.text)) continue
     // Objects restored from JSON have strings of their own, where yaml's are slices that keep the whole text alive.
-    const docs = json === undefined ? manifestDocuments(read.text, read.file, contextKinds) : restoreDocuments(json, read.text)
+    const docs = json === undefined ? manifestDocuments(read.text, read.file, contextKinds) : restoreDocuments(json, read.text, read.file)
     for (const doc of docs) {
       if (doc.type === 'object') addObject(context, doc.object, config.defaultNamespace)
     }
@@ -152,7 +152,7 @@ export async function runCheck(
       emit({ file: read.file, status: 'error', findings: [], error: read.error })
       continue
     }
-    const docs = json === undefined ? manifestDocuments(read.text, read.file) : restoreDocuments(json, read.text)
+    const docs = json === undefined ? manifestDocuments(read.text, read.file) : restoreDocuments(json, read.text, read.file)
     for (const doc of docs) emit(checkDocument(doc, policies, context, config.defaultNamespace, judging))
   }
   const error = config.allowEmpty ? undefined : emptyRun(summary, unique, inputs)

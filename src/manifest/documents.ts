@@ -98,8 +98,10 @@ function* sourcedDocuments(text: string, file: string, onlyKinds?: ReadonlySet<s
 type ObjectDocument = Extract<ManifestDocument, { type: 'object' }>
 
 /** A document between `check`'s passes: plain data, and for an object where its YAML document is written. */
-type StoredDocument = Exclude<ManifestDocument, ObjectDocument> | StoredObject
-type StoredObject = Omit<ObjectDocument, 'lineOf'> & { source: { start: number; end: number; contentStart: number; startLine: number } }
+/** Without `file`: every document of a text has the same, given again on restoring. */
+type Unfiled<T> = T extends unknown ? Omit<T, 'file'> : never
+type StoredDocument = Unfiled<Exclude<ManifestDocument, ObjectDocument>> | StoredObject
+type StoredObject = Omit<ObjectDocument, 'file' | 'lineOf'> & { source: { start: number; end: number; contentStart: number; startLine: number } }
 
 /**
  * The documents of a text as one JSON text, for a second pass that must not parse the YAML again
@@ -121,7 +123,8 @@ export function storeDocuments(text: string, file: string): string | undefined {
       endsBefore = document.document
     }
     if (document.type !== 'object') {
-      stored.push(document)
+      const { file: _, ...data } = document
+      stored.push(data)
       continue
     }
     try {
@@ -129,7 +132,7 @@ export function storeDocuments(text: string, file: string): string | undefined {
     } catch {
       return undefined // nested too deep to walk
     }
-    const { lineOf: _, ...data } = document
+    const { file: _, lineOf: __, ...data } = document
     stored.push({ ...data, source: { start, end, contentStart, startLine } })
   }
   try {
@@ -143,20 +146,20 @@ export function storeDocuments(text: string, file: string): string | undefined {
  * The documents storeDocuments kept, as manifestDocuments yields them from the same `text`. A finding's line
  * parses the object's YAML document again, alone: only the documents with findings are parsed twice.
  */
-export function* restoreDocuments(json: string, text: string): Generator<ManifestDocument> {
+export function* restoreDocuments(json: string, text: string, file: string): Generator<ManifestDocument> {
   for (const entry of JSON.parse(json) as StoredDocument[]) {
     if (entry.type !== 'object') {
-      yield entry
+      yield { file, ...entry }
       continue
     }
     const { source: _, ...data } = entry
     let lineOf: ((fieldPath: string) => number) | undefined
-    yield { ...data, lineOf: (fieldPath) => (lineOf ??= linesOfStored(entry, text))(fieldPath) }
+    yield { file, ...data, lineOf: (fieldPath) => (lineOf ??= linesOfStored(entry, text, file))(fieldPath) }
   }
 }
 
 /** The lines of a stored object's fields, from its YAML document parsed alone, else from the whole text. */
-function linesOfStored(entry: StoredObject, text: string): (fieldPath: string) => number {
+function linesOfStored(entry: StoredObject, text: string, file: string): (fieldPath: string) => number {
   const { start, end, contentStart, startLine } = entry.source
   if (entry.item === undefined) {
     const lines = new LineCounter()
@@ -170,7 +173,7 @@ function linesOfStored(entry: StoredObject, text: string): (fieldPath: string) =
       })
     }
   }
-  for (const { document } of sourcedDocuments(text, entry.file)) {
+  for (const { document } of sourcedDocuments(text, file)) {
     if (document.type === 'object' && document.document === entry.document && document.item === entry.item) return document.lineOf
   }
   return () => entry.line
