@@ -24,6 +24,12 @@ function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
   }
 }
 
+// yaml's parser reads process.env.LOG_TOKENS for each token it takes (1.5 million tokens in `check` on 10,000
+// documents), and each read of the real process.env is a call into the C++ environment store (~0.3 µs): 6% of
+// that run's CPU time in its profile. A plain copy answers the same in nanoseconds. Nothing here sets an
+// environment variable, and child processes are given process.env, the copy, as before.
+process.env = { ...process.env }
+
 const program = buildProgram(
   {
     stdout: lineWriter(process.stdout),

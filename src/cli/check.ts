@@ -1,10 +1,11 @@
 /**
  * `endpoint-guard check [PATH... | -]`: the policies, offline, on manifests. Each Service, EndpointSlice and
  * Endpoints is evaluated as the CREATE request the API server would send, through the same admission chain
- * (mutate, then validate) as `serve`. Two passes keep memory flat: the first keeps only the records (src/cluster/records.ts)
- * of the Namespaces, Services, Nodes and hand-managed EndpointSlices (the cluster context the cross-resource rules
- * need), never a whole document; the second evaluates each document and prints its result before reading the next
- * file.
+ * (mutate, then validate) as `serve`. Two passes, as the cross-resource rules need the whole cluster context
+ * before the first document is judged: the first parses every file once, keeps the records (src/cluster/records.ts)
+ * of the Namespaces, Services, Nodes and hand-managed EndpointSlices and the documents as JSON bytes outside the
+ * heap; the second evaluates each document and prints its result before restoring the next file, parsing YAML
+ * again only for the lines of findings.
  */
 import type { Command } from 'commander'
 import { ContextIndex } from '../cluster/context-index.js'
@@ -16,7 +17,7 @@ import { syntheticRequest } from '../engine/synthesize.js'
 import { describeError, guardError } from '../errors.js'
 import { checkedKinds, unservedApiVersion } from '../kube/kinds.js'
 import { objectName, objectNamespace } from '../kube/object.js'
-import { manifestDocuments, mayContainContextKinds, type ManifestDocument } from '../manifest/documents.js'
+import { manifestDocuments, mayContainContextKinds, restoreDocuments, storeDocuments, type ManifestDocument } from '../manifest/documents.js'
 import { manifestInputs, readManifestFile, readStdin, stdinArgument, stdinName, type ManifestInput } from '../manifest/inputs.js'
 import type { ClusterContext } from '../policy/context.js'
 import type { PolicySet } from '../policy/types.js'
@@ -119,11 +120,18 @@ export async function runCheck(
   const inputs: ManifestInput[] = []
   for await (const input of manifestInputs(unique)) inputs.push(input)
 
-  // Pass 1: the records of the context kinds among the inputs, each document dropped once trimmed.
+  // Pass 1 parses each file, the one full parse: the records of the context kinds go into the index, and the
+  // documents are kept as JSON, in buffers outside the JavaScript heap, for pass 2. A file that JSON cannot keep
+  // as it is (storeDocuments) is parsed again in pass 2.
   const context = new ContextIndex()
+  const kept: Array<Buffer | undefined> = []
   for await (const read of readAhead(inputs, textOf)) {
+    const json = read.text === undefined ? undefined : storeDocuments(read.text, read.file)
+    kept.push(json === undefined ? undefined : Buffer.from(json))
     if (read.text === undefined || !mayContainContextKinds(read.text)) continue
-    for (const doc of manifestDocuments(read.text, read.file, contextKinds)) {
+    // Objects restored from JSON have strings of their own, where yaml's are slices that keep the whole text alive.
+    const docs = json === undefined ? manifestDocuments(read.text, read.file, contextKinds) : restoreDocuments(json, read.text, read.file)
+    for (const doc of docs) {
       if (doc.type === 'object') addObject(context, doc.object, config.defaultNamespace)
     }
   }
@@ -135,13 +143,17 @@ export async function runCheck(
     count(summary, result)
     output.result(result)
   }
+  let file = 0
   for await (const read of readAhead(inputs, textOf)) {
+    const json = kept[file]?.toString('utf8')
+    kept[file++] = undefined
     summary.files = (summary.files ?? 0) + 1
     if (read.text === undefined) {
       emit({ file: read.file, status: 'error', findings: [], error: read.error })
       continue
     }
-    for (const doc of manifestDocuments(read.text, read.file)) emit(checkDocument(doc, policies, context, config.defaultNamespace, judging))
+    const docs = json === undefined ? manifestDocuments(read.text, read.file) : restoreDocuments(json, read.text, read.file)
+    for (const doc of docs) emit(checkDocument(doc, policies, context, config.defaultNamespace, judging))
   }
   const error = config.allowEmpty ? undefined : emptyRun(summary, unique, inputs)
   if (error !== undefined) io.stderr(`endpoint-guard check: ${error.message}`)

@@ -19,7 +19,8 @@ export class ContextIndex implements ClusterContext {
   /** prefix length → network key → node: an address is looked up once per prefix length in use */
   private readonly nodesByCIDR = new Map<number, Map<string, NodeRecord>>()
   private readonly slices = new Map<string, SliceRecord>()
-  private readonly slicesByService = new Map<string, Map<string, SliceRecord>>()
+  /** the slices that claim each Service: an array, as most have one (a Map each was a third of a large context) */
+  private readonly slicesByService = new Map<string, SliceRecord[]>()
 
   get size(): { namespaces: number; services: number; nodes: number; slices: number } {
     return { namespaces: this.namespaces.size, services: this.services.size, nodes: this.nodes.size, slices: this.slices.size }
@@ -56,7 +57,7 @@ export class ContextIndex implements ClusterContext {
 
   slicesFor(namespace: string, serviceName: string): readonly SliceRecord[] {
     const found = this.slicesByService.get(objectKey(namespace, serviceName))
-    return found === undefined ? noSlices : [...found.values()]
+    return found === undefined ? noSlices : [...found]
   }
 
   putNamespace(name: string, labels: Labels): void {
@@ -132,9 +133,9 @@ export class ContextIndex implements ClusterContext {
     this.slices.set(objectKey(record.namespace, record.name), record)
     if (record.serviceName === undefined) return
     const service = objectKey(record.namespace, record.serviceName)
-    let claims = this.slicesByService.get(service)
-    if (claims === undefined) this.slicesByService.set(service, (claims = new Map<string, SliceRecord>()))
-    claims.set(record.name, record)
+    const claims = this.slicesByService.get(service)
+    if (claims === undefined) this.slicesByService.set(service, [record])
+    else claims.push(record)
   }
 
   removeSlice(namespace: string, name: string): void {
@@ -143,9 +144,10 @@ export class ContextIndex implements ClusterContext {
     this.slices.delete(objectKey(namespace, name))
     if (old.serviceName === undefined) return
     const service = objectKey(namespace, old.serviceName)
-    const claims = this.slicesByService.get(service)
-    claims?.delete(name)
-    if (claims?.size === 0) this.slicesByService.delete(service)
+    const claims = this.slicesByService.get(service) ?? []
+    const at = claims.findIndex((r) => r.name === name)
+    if (at !== -1) claims.splice(at, 1)
+    if (claims.length === 0) this.slicesByService.delete(service)
   }
 }
 

@@ -41,22 +41,41 @@ export type ManifestDocument =
  * documents are passed over without being converted (a first pass that only wants a few kinds).
  */
 export function* manifestDocuments(text: string, file: string, onlyKinds?: ReadonlySet<string>): Generator<ManifestDocument> {
-  const lines = new LineCounter()
-  const parser = new Parser(lines.addNewLine)
+  for (const { document } of sourcedDocuments(text, file, onlyKinds)) yield document
+}
+
+/** A document with where its YAML document is written: `start`, the offset of the line it starts on. */
+interface SourcedDocument {
+  document: ManifestDocument
+  start: number
+  /** the offset of the YAML document's contents (its node, or the document itself when empty) */
+  contentStart: number
+  /** the line of `start` */
+  startLine: number
+}
+
+function composeAll(text: string, lines: LineCounter): Generator<Document.Parsed> {
   // kubectl reads manifests as YAML 1.1 does, with `<<` merge keys applied; so must we, or a merged field goes unchecked.
-  const composer = new Composer({ merge: true })
+  return new Composer({ merge: true }).compose(new Parser(lines.addNewLine).parse(text), true)
+}
+
+function* sourcedDocuments(text: string, file: string, onlyKinds?: ReadonlySet<string>): Generator<SourcedDocument> {
+  const lines = new LineCounter()
   const lineAt = (offset: number) => lines.linePos(offset).line
+  const lineOfNode = (node: Node | undefined) => lineAt(node?.range?.[0] ?? 0)
   let index = 0
-  for (const doc of composer.compose(parser.parse(text), true)) {
+  for (const doc of composeAll(text, lines)) {
     index++
-    const start = doc.contents?.range[0] ?? doc.range[0]
-    const base: DocumentBase = { file, document: index, line: lineAt(start) }
+    const contentStart = doc.contents?.range[0] ?? doc.range[0]
+    const start = text.lastIndexOf('\n', doc.range[0] - 1) + 1
+    const sourced = (document: ManifestDocument): SourcedDocument => ({ document, start, contentStart, startLine: lineAt(start) })
+    const base: DocumentBase = { file, document: index, line: lineAt(contentStart) }
     const [error] = doc.errors
     if (error !== undefined) {
       const at = lines.linePos(error.pos[0])
       // The first line of yaml's message is the reason; the rest is a code excerpt that does not fit one line.
       const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
-      yield { ...base, line: at.line, type: 'error', problem: 'parse', reason, column: at.col, message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` }
+      yield sourced({ ...base, line: at.line, type: 'error', problem: 'parse', reason, column: at.col, message: `cannot parse: ${reason} (line ${at.line}, column ${at.col})` })
       continue
     }
     if (onlyKinds !== undefined && !mayBeOfKinds(doc, onlyKinds)) continue
@@ -65,15 +84,109 @@ export function* manifestDocuments(text: string, file: string, onlyKinds?: Reado
       value = doc.toJS() // yaml's default maxAliasCount (100) stops alias bombs
     } catch (err) {
       const reason = describeError(err)
-      yield { ...base, type: 'error', problem: 'load', reason, message: `cannot load: ${reason}` }
+      yield sourced({ ...base, type: 'error', problem: 'load', reason, message: `cannot load: ${reason}` })
       continue
     }
     if (value === null || value === undefined) {
-      yield { ...base, type: 'empty' }
+      yield sourced({ ...base, type: 'empty' })
       continue
     }
-    yield* objectsOf(value, doc, [], base, lineAt)
+    for (const document of objectsOf(value, doc, [], base, lineOfNode)) yield sourced(document)
   }
+}
+
+type ObjectDocument = Extract<ManifestDocument, { type: 'object' }>
+
+/** A document between `check`'s passes: plain data, and for an object where its YAML document is written. */
+/** Without `file`: every document of a text has the same, given again on restoring. */
+type Unfiled<T> = T extends unknown ? Omit<T, 'file'> : never
+type StoredDocument = Unfiled<Exclude<ManifestDocument, ObjectDocument>> | StoredObject
+type StoredObject = Omit<ObjectDocument, 'file' | 'lineOf'> & { source: { start: number; end: number; contentStart: number; startLine: number } }
+
+/**
+ * The documents of a text as one JSON text, for a second pass that must not parse the YAML again
+ * (restoreDocuments), or undefined when that would not give what parsing it again gives: a %directive (it
+ * carries over to the documents after it, so one document cannot be parsed alone), or an object that JSON does
+ * not carry as it is (an alias reached twice, a non-finite number or -0, YAML 1.1's timestamps and binaries).
+ */
+export function storeDocuments(text: string, file: string): string | undefined {
+  if (/^%/m.test(text)) return undefined
+  const sourced = [...sourcedDocuments(text, file)]
+  const stored: StoredDocument[] = []
+  // A YAML document ends where the next one starts; the items of a List share theirs.
+  let end = text.length
+  let endsBefore = Number.POSITIVE_INFINITY
+  for (let i = sourced.length - 1; i >= 0; i--) {
+    const { document, start, contentStart, startLine } = sourced[i] as SourcedDocument
+    if (document.document < endsBefore) {
+      if (i + 1 < sourced.length) end = (sourced[i + 1] as SourcedDocument).start
+      endsBefore = document.document
+    }
+    if (document.type !== 'object') {
+      const { file: _, ...data } = document
+      stored.push(data)
+      continue
+    }
+    try {
+      if (!isJsonTree(document.object, new Set())) return undefined
+    } catch {
+      return undefined // nested too deep to walk
+    }
+    const { file: _, lineOf: __, ...data } = document
+    stored.push({ ...data, source: { start, end, contentStart, startLine } })
+  }
+  try {
+    return JSON.stringify(stored.reverse())
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The documents storeDocuments kept, as manifestDocuments yields them from the same `text`. A finding's line
+ * parses the object's YAML document again, alone: only the documents with findings are parsed twice.
+ */
+export function* restoreDocuments(json: string, text: string, file: string): Generator<ManifestDocument> {
+  for (const entry of JSON.parse(json) as StoredDocument[]) {
+    if (entry.type !== 'object') {
+      yield { file, ...entry }
+      continue
+    }
+    const { source: _, ...data } = entry
+    let lineOf: ((fieldPath: string) => number) | undefined
+    yield { file, ...data, lineOf: (fieldPath) => (lineOf ??= linesOfStored(entry, text, file))(fieldPath) }
+  }
+}
+
+/** The lines of a stored object's fields, from its YAML document parsed alone, else from the whole text. */
+function linesOfStored(entry: StoredObject, text: string, file: string): (fieldPath: string) => number {
+  const { start, end, contentStart, startLine } = entry.source
+  if (entry.item === undefined) {
+    const lines = new LineCounter()
+    const [doc] = composeAll(text.slice(start, end), lines)
+    // Parsed alone it must be the same document: no error, its contents where they were.
+    if (doc !== undefined && doc.errors.length === 0 && (doc.contents?.range[0] ?? doc.range[0]) + start === contentStart) {
+      // A node that is not there is line 1, as manifestDocuments has it.
+      return fieldLines(doc, [], entry.line, (node) => {
+        const offset = node?.range?.[0]
+        return offset === undefined ? 1 : startLine + lines.linePos(offset).line - 1
+      })
+    }
+  }
+  for (const { document } of sourcedDocuments(text, file)) {
+    if (document.type === 'object' && document.document === entry.document && document.item === entry.item) return document.lineOf
+  }
+  return () => entry.line
+}
+
+/** Whether JSON carries `value` as it is: plain objects and arrays, none reached twice, of strings, finite numbers (not -0), booleans and null. */
+function isJsonTree(value: unknown, seen: Set<object>): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0)
+  if (typeof value !== 'object' || seen.has(value)) return false
+  seen.add(value)
+  if (Array.isArray(value)) return value.every((v) => isJsonTree(v, seen))
+  return Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every((v) => isJsonTree(v, seen))
 }
 
 /** false only when the document is a mapping whose `kind` is a plain string that is neither wanted nor a list */
@@ -101,7 +214,7 @@ function* objectsOf(
   doc: Document,
   at: Array<string | number>,
   base: DocumentBase,
-  lineAt: (offset: number) => number,
+  lineOfNode: (node: Node | undefined) => number,
 ): Generator<ManifestDocument> {
   if (!isObject(value)) {
     const reason = `the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a mapping`
@@ -112,17 +225,17 @@ function* objectsOf(
   if (items !== undefined) {
     for (const [i, item] of items.entries()) {
       const itemPath = [...at, 'items', i]
-      const line = lineAt(deepestNode(doc, itemPath, true)?.range?.[0] ?? 0)
-      yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineAt)
+      const line = lineOfNode(deepestNode(doc, itemPath, true))
+      yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineOfNode)
     }
     return
   }
-  yield {
-    ...base,
-    type: 'object',
-    object: value,
-    lineOf: (fieldPath) => lineAt(deepestNode(doc, [...at, ...fieldPathSegments(fieldPath)])?.range?.[0] ?? 0) || base.line,
-  }
+  yield { ...base, type: 'object', object: value, lineOf: fieldLines(doc, at, base.line, lineOfNode) }
+}
+
+/** The `lineOf` of the object at `at` in `doc`. */
+function fieldLines(doc: Document, at: ReadonlyArray<string | number>, line: number, lineOfNode: (node: Node | undefined) => number): (fieldPath: string) => number {
+  return (fieldPath) => lineOfNode(deepestNode(doc, [...at, ...fieldPathSegments(fieldPath)])) || line
 }
 
 /**

@@ -1,6 +1,6 @@
 // src/manifest/: splitting, lines, Lists, the first-pass filter, walking inputs.
 import t from 'tap'
-import { fieldPathSegments, manifestDocuments, mayContainContextKinds } from '../../src/manifest/documents.js'
+import { fieldPathSegments, manifestDocuments, mayContainContextKinds, restoreDocuments, storeDocuments, type ManifestDocument } from '../../src/manifest/documents.js'
 import { manifestInputs } from '../../src/manifest/inputs.js'
 
 t.test('field paths as rendered in findings go back to segments', async (t) => {
@@ -76,6 +76,68 @@ t.test('the first pass: only Namespaces and Services are converted', async (t) =
   t.ok(mayContainContextKinds('kind: NodeList\n'))
   t.notOk(mayContainContextKinds('kind: Endpoints\n'))
   t.notOk(mayContainContextKinds('kind: NodePool\n'))
+})
+
+/** Every field path of a value as findings render them (`a.b[0][k.x]`), the object itself included. */
+function fieldPaths(value: unknown, path = ''): string[] {
+  const own = path === '' ? '(object)' : path
+  if (Array.isArray(value)) return [own, ...value.flatMap((v, i) => fieldPaths(v, `${path}[${i}]`))]
+  if (value === null || typeof value !== 'object') return [own]
+  const key = (k: string) => (/^[\w-]+$/.test(k) ? (path === '' ? k : `${path}.${k}`) : `${path}[${k}]`)
+  return [own, ...Object.entries(value).flatMap(([k, v]) => fieldPaths(v, key(k)))]
+}
+
+/** What a document says, the line of each of its fields (and of a missing one) included. */
+function described(doc: ManifestDocument): unknown {
+  if (doc.type !== 'object') return doc
+  const { lineOf, ...data } = doc
+  return { ...data, lines: [...fieldPaths(doc.object), 'spec.missing[3].field'].map((p) => [p, lineOf(p)]) }
+}
+
+t.test('kept documents restore as the text parses: objects, errors, empty documents, and the line of every field', async (t) => {
+  const text = [
+    '# leading comment',
+    '  kind: Service', //                    indented: parsed alone it must start at its line, not its first key
+    '  metadata: {name: a, labels: {app.kubernetes.io/name: a}}',
+    '  spec:',
+    '    ports: [{name: x, port: 1}, {name: y, port: 2}]',
+    '---',
+    'kind: EndpointSlice',
+    'base: &base {ready: true}',
+    'endpoints:',
+    '  - addresses: [10.0.0.1]',
+    '    conditions: {<<: *base, serving: true}',
+    'note: |+',
+    '  kept',
+    '',
+    '...',
+    '# between documents',
+    '--- {kind: Endpoints, subsets: [{addresses: [{ip: 10.0.0.2}]}]}',
+    '---',
+    'a: [1',
+    '---',
+    '---',
+    'kind: List',
+    'items:',
+    '  - kind: Service',
+    '    metadata: {name: b}',
+    '---',
+    '- not a mapping',
+    '',
+  ].join('\n')
+  const json = storeDocuments(text, 'f.yaml')
+  if (json === undefined) throw new Error('expected the documents to be kept')
+  const parsed = [...manifestDocuments(text, 'f.yaml')].map(described)
+  t.same(parsed.map((d) => (d as { type: string }).type), ['object', 'object', 'object', 'error', 'empty', 'object', 'error'])
+  t.strictSame([...restoreDocuments(json, text, 'f.yaml')].map(described), parsed)
+})
+
+t.test('documents JSON would not carry as they are, or that cannot be parsed alone, are not kept', async (t) => {
+  t.equal(storeDocuments('%YAML 1.1\n---\nkind: Service\n', 'f.yaml'), undefined, 'a directive')
+  t.equal(storeDocuments('kind: Service\na: &x [1]\nb: *x\n', 'f.yaml'), undefined, 'an alias reached twice')
+  t.equal(storeDocuments('kind: Service\nport: .inf\n', 'f.yaml'), undefined, 'a non-finite number')
+  t.equal(storeDocuments('kind: Service\nport: -0\n', 'f.yaml'), undefined, 'minus zero')
+  t.type(storeDocuments('kind: Service\nport: 0\n', 'f.yaml'), 'string')
 })
 
 t.test('inputs: directories in name order, hidden entries and other extensions skipped, missing paths reported', async (t) => {
