@@ -89,6 +89,9 @@ async function throughput(mix) {
       await waitForQuietHost({ maxWaitMs: 10_000 })
       latencyAt[n] = await loadRun({ port: webhook.port, bodies: sliceBodies, connections: n, duration: seconds, serverPid: webhook.child.pid })
       log(`webhook at ${n} connections (10-endpoint slice): ${fmt(latencyAt[n].rps)} req/s, p50 ${latencyAt[n].latency.p50} ms, p99 ${latencyAt[n].latency.p99} ms`)
+      // The limit at the same load: what this host's TLS and event loop give with no admission work at all.
+      latencyAt[`bare${n}`] = await loadRun({ port: bare.port, bodies: sliceBodies, connections: n, duration: seconds, serverPid: bare.child.pid })
+      log(`bare at ${n} connections (10-endpoint slice): ${fmt(latencyAt[`bare${n}`].rps)} req/s, p50 ${latencyAt[`bare${n}`].latency.p50} ms, p99 ${latencyAt[`bare${n}`].latency.p99} ms`)
       latencyAt[`mix${n}`] = await loadRun({ port: webhook.port, bodies, connections: n, duration: seconds, serverPid: webhook.child.pid })
       log(`webhook at ${n} connections (mix): ${fmt(latencyAt[`mix${n}`].rps)} req/s, p50 ${latencyAt[`mix${n}`].latency.p50} ms, p99 ${latencyAt[`mix${n}`].latency.p99} ms`)
     }
@@ -155,6 +158,7 @@ function report({ mix, start, tp, dc, adv }) {
     ['p99 at 50 connections (ms), the mix', tp.latencyAt.mix50.latency.p99, 10, 'ceiling'],
   ]
   p(`| p99 at 10 / 50 connections, 10-endpoint slice (closed loop, ${fmt(tp.latencyAt[10].rps)} / ${fmt(tp.latencyAt[50].rps)} req/s) | ${tp.latencyAt[10].latency.p99} / ${tp.latencyAt[50].latency.p99} ms | | | < 2 / < 10 ms | ${yes(tp.latencyAt[10].latency.p99 < 2 && tp.latencyAt[50].latency.p99 < 10)} |`)
+  p(`| p99 at 10 / 50 connections, bare Fastify limit, 10-endpoint slice | ${tp.latencyAt.bare10.latency.p99} / ${tp.latencyAt.bare50.latency.p99} ms | | | | |`)
   p(`| p99 at 10 / 50 connections, the mix | ${tp.latencyAt.mix10.latency.p99} / ${tp.latencyAt.mix50.latency.p99} ms | | | < 2 / < 10 ms | ${yes(tp.latencyAt.mix10.latency.p99 < 2 && tp.latencyAt.mix50.latency.p99 < 10)} |`)
   p(`| server CPU per request, the mix (median) | ${fmt(wCpu)} µs | ${fmt(bCpu)} µs | ${fmt((bCpu / wCpu) * 100)}% (limit ÷ webhook) | | |`)
   const wl = w[Math.floor(w.length / 2)].latency

@@ -15,22 +15,37 @@ import { reasonTypeOf } from './vocabulary.js'
 export const renderBudget = { value: 80, path: 256, detail: 1024 } as const
 const maxValueLength = renderBudget.value
 
-function decodePointer(pointer: string): string[] {
-  if (pointer === '') return []
-  const segments = pointer.slice(1).split('/')
-  // Most pointers have no escape at all; this runs per violation.
-  if (pointer.includes('~')) {
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i] as string
-      if (s.includes('~')) segments[i] = s.replace(/~1/g, '/').replace(/~0/g, '~')
-    }
-  }
-  return segments
+/**
+ * A JSON pointer's segments as Ajv escaped them (`~0` for `~`, `~1` for `/`), not decoded: a segment is decoded
+ * only as far as it is shown (shownSegment), since one key of an object can be megabytes long.
+ */
+function pointerSegments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/')
+}
+
+const unescape = (s: string): string => (s.includes('~') ? s.replace(/~1/g, '/').replace(/~0/g, '~') : s)
+
+/**
+ * Of a segment longer than any shown path, its start and its end are all that cutMiddle can show, so only they
+ * are decoded (a megabyte key is sliced, not copied); the rest is one character that no key shows. `escaped`:
+ * the segment comes from a pointer.
+ */
+const segmentKeep = renderBudget.path + 8
+function shownSegment(s: string, escaped: boolean): string {
+  // An escape is two characters for one, so an escaped segment keeps twice as many to show as many.
+  const keep = escaped ? 2 * segmentKeep : segmentKeep
+  if (s.length <= 2 * keep + 1) return escaped ? unescape(s) : s
+  if (!escaped) return `${s.slice(0, keep)}\u0000${s.slice(s.length - keep)}`
+  // Cut between escapes: the head drops a '~' its escape lost, the tail starts after one cut in two.
+  const head = s.slice(0, keep)
+  const from = s.length - keep
+  const tail = s.slice(s.charCodeAt(from - 1) === 0x7e ? from + 1 : from)
+  return `${unescape(head.endsWith('~') ? head.slice(0, -1) : head)}\u0000${unescape(tail)}`
 }
 
 /** `/spec/ports/1/name` → `spec.ports[1].name`; keys that are not identifiers use brackets, as kubectl does. */
 export function fieldPath(segments: string[]): string {
-  return cutMiddle(wholePath(segments), renderBudget.path)
+  return cutMiddle(wholePath(segments.map((seg) => ({ seg, escaped: false }))), renderBudget.path)
 }
 
 // Segment tests by character code rather than regexes: they run for every segment of every violation.
@@ -54,12 +69,24 @@ function isIdentifier(s: string): boolean {
   return true
 }
 
-function wholePath(segments: string[]): string {
+interface Segment {
+  seg: string
+  /** as Ajv escaped it in a pointer (`~0`, `~1`), rather than a key as the object has it */
+  escaped: boolean
+}
+
+/**
+ * The path as shown before cutMiddle: whole, except that the middle of a segment too long to show is left out,
+ * which changes nothing cutMiddle keeps (the start and end it takes lie in the kept parts).
+ */
+function wholePath(segments: readonly Segment[]): string {
   let out = ''
-  for (const s of segments) {
-    // An index is never an identifier (it starts with a digit), so it is bracketed too.
-    if (isIdentifier(s)) out += out === '' ? s : `.${s}`
-    else out += `[${s}]`
+  for (const { seg, escaped } of segments) {
+    const shown = shownSegment(seg, escaped)
+    // An index is never an identifier (it starts with a digit), so it is bracketed too. Escapes and the two
+    // characters they stand for are none of an identifier's, so the escaped form answers as the decoded one.
+    if (isIdentifier(seg)) out += out === '' ? shown : `.${shown}`
+    else out += `[${shown}]`
   }
   return out === '' ? '(object)' : out
 }
@@ -194,12 +221,12 @@ function summaryViolation(n: number, limit: number): Violation {
 const reasonKey = (v: Violation) => `${v.type}\u0000${v.detail}`
 
 function toViolation(err: ErrorObject): Violation {
-  const segments = decodePointer(err.instancePath)
+  const segments: Segment[] = pointerSegments(err.instancePath).map((seg) => ({ seg, escaped: true }))
   const p = err.params as Record<string, unknown>
-  if (err.keyword === 'required') segments.push(String(p.missingProperty))
-  if (err.keyword === 'additionalProperties') segments.push(String(p.additionalProperty))
-  if (err.keyword === 'unevaluatedProperties') segments.push(String(p.unevaluatedProperty))
-  if (err.propertyName !== undefined) segments.push(err.propertyName)
+  if (err.keyword === 'required') segments.push({ seg: String(p.missingProperty), escaped: false })
+  if (err.keyword === 'additionalProperties') segments.push({ seg: String(p.additionalProperty), escaped: false })
+  if (err.keyword === 'unevaluatedProperties') segments.push({ seg: String(p.unevaluatedProperty), escaped: false })
+  if (err.propertyName !== undefined) segments.push({ seg: err.propertyName, escaped: false })
 
   const custom = 'detail' in p ? (p as unknown as KeywordErrorParams) : undefined
   const inferred = custom === undefined ? builtinReason(err) : { type: custom.type ?? 'Invalid value', detail: custom.detail }
@@ -227,9 +254,10 @@ function toViolation(err: ErrorObject): Violation {
  * What a cut path or value stood for, for ratcheting: two long keys with the same first characters are two
  * violations. Array indices are left out, as ratcheting leaves them out of the shown path.
  */
-function digestOf(segments: readonly string[], value: string): string {
+function digestOf(segments: readonly Segment[], value: string): string {
   const hash = createHash('sha256')
-  for (const s of segments) hash.update(isIndex(s) ? '*' : s).update('\u0000')
+  // Escaped or not, a segment is always written the same way at the same place, so equal digests mean equal paths.
+  for (const { seg } of segments) hash.update(isIndex(seg) ? '*' : seg).update('\u0000')
   return hash.update('\u0000').update(value).digest('base64url').slice(0, 22)
 }
 

@@ -25,3 +25,26 @@ t.test('pointer escapes are decoded, repeats of one path, type and detail droppe
     ],
   )
 })
+
+t.test('a key longer than any shown path is decoded only at its ends, and shows as if decoded whole', async (t) => {
+  const at = (path: string) => keywordError('k', { detail: 'bad' }, path)
+  const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
+  // Naive rendering: the whole key decoded, bracketed, then cut to 256 (190 of the start, 63 of the end).
+  const naive = (key: string) => {
+    const whole = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `spec.selector.${key}` : `spec.selector[${key}]`
+    return `${whole.slice(0, 190)}...${whole.slice(whole.length - 63)}`
+  }
+  for (const [name, key] of [
+    ['slashes', `a${'/x'.repeat(5000)}`],
+    ['tildes and slashes', `${'~/'.repeat(3000)}end`],
+    ['an escape cut at each end', `${'x'.repeat(1055)}~${'/'.repeat(2000)}~${'y'.repeat(1056)}`],
+    ['plain', 'k'.repeat(9000)],
+  ] as const) {
+    const [v] = renderErrors([at(`/spec/selector/${escape(key)}`)])
+    t.equal(v?.path, naive(key), name)
+    t.notOk(v?.path.includes('\u0000'), `${name}: the left-out middle never shows`)
+    t.type(v?.digest, 'string', `${name}: a cut path has a digest`)
+  }
+  const digests = ['a', 'b'].map((c) => renderErrors([at(`/spec/selector/${escape(`${'/'.repeat(3000)}${c}${'/'.repeat(3000)}`)}`)])[0]?.digest)
+  t.not(digests[0], digests[1], 'two keys that differ only in the middle are two violations')
+})
