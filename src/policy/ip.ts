@@ -184,7 +184,7 @@ function parseUncached(value: string): ParsedIp {
     if (typeof bytes === 'string') return { ok: false, reason: bytes }
     const form = formOf(bytes)
     const address: Address = { kind: 'ipv6', bytes }
-    const effective = form === 'mapped' ? ipv4(bytes.slice(12)) : address
+    const effective = effectiveAddress(address)
     return { ok: true, family: 'IPv6', form, address, effective, key: formatAddress(effective) }
   }
   const octets = parseV4(value, 0, value.length)
@@ -287,10 +287,15 @@ export function parseCidr(text: string): Cidr {
   return Object.freeze({ text, address: ip.address, prefixLength })
 }
 
+/** The mask of a byte of which the first `bits` bits (any number; ≤ 0 none, ≥ 8 all) are in a prefix. */
+function byteMask(bits: number): number {
+  return bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff
+}
+
 /** Whether a[from...] and b share their first `bits` bits. */
 function samePrefix(a: readonly number[], from: number, b: readonly number[], bits: number): boolean {
   for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff
+    const mask = byteMask(bits)
     if (((a[from + i] ?? 0) & mask) !== ((b[i] ?? 0) & mask)) return false
   }
   return true
@@ -365,8 +370,7 @@ export function networkKey(address: Address, prefixLength: number): string {
   let key = `${address.kind}:`
   let bits = prefixLength
   for (let i = 0; i < bytes.length; i++, bits -= 8) {
-    const b = bytes[i] ?? 0
-    const masked = bits >= 8 ? b : bits <= 0 ? 0 : b & (0xff << (8 - bits)) & 0xff
+    const masked = (bytes[i] ?? 0) & byteMask(bits)
     key += i === 0 ? `${masked}` : `.${masked}`
   }
   return `${key}/${prefixLength}`
