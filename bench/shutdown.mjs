@@ -4,24 +4,20 @@
 // (test/server/shutdown-abandoned.test.ts runs the same recipe with a vanishing API server, fewer times.)
 //   node bench/shutdown.mjs            (also part of `npm run bench`, in the adversarial section)
 // Knob: SHUTDOWN_ROUNDS (20).
-import https from 'node:https'
 import { pathToFileURL } from 'node:url'
-import tls from 'node:tls'
 import { dist, startWebhook } from './lib.mjs'
 import { post } from './load.mjs'
 import { contextFile, requestMix } from './mix.mjs'
+import { slowUploader } from './trickle.mjs'
 
 const shutdownTimeoutMs = 1000
 const { flushAllowanceMs } = await import(dist('cli/serve.js'))
 
 async function round(review) {
   const server = await startWebhook({ contextFile, extraArgs: ['--shutdown-timeout', String(shutdownTimeoutMs), '--body-timeout', '60000', '--request-timeout', '60000'] })
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 })
+  // Node's global agent keeps this request's connection open, idle, after the answer.
   await post(server.port, review)
-  const trickling = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false })
-  trickling.on('error', () => {})
-  await new Promise((r) => trickling.once('secureConnect', r))
-  trickling.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${review.length}\r\n\r\n${review.slice(0, 10)}`)
+  const trickling = await slowUploader(server.port, review, 200)
   const exited = new Promise((r) => server.child.once('exit', () => r(performance.now())))
   const start = performance.now()
   server.child.kill('SIGTERM')
@@ -31,7 +27,6 @@ async function round(review) {
   const end = await exited
   clearTimeout(killer)
   trickling.destroy()
-  agent.destroy()
   return end - start
 }
 

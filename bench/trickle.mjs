@@ -13,7 +13,7 @@ import { contextFile, requestMix } from './mix.mjs'
 const log = (s) => process.stderr.write(`bench trickle: ${s}\n`)
 
 /** A TLS connection that sends the request head, then one byte of `body` every `ms`, until it is closed. */
-function slowUploader(port, body, ms) {
+export function slowUploader(port, body, ms) {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
       socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`)
