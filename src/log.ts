@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino'
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino'
 import type { LogLevel } from './config.js'
 
 /** Logger defaults in one literal. Redaction is configuration: credentials never reach a log line. */
@@ -62,6 +62,65 @@ export function stdoutDestination(fd = 1): DestinationStream & { flush(cb: (err?
  */
 export function admissionLogger(logger: Logger): Logger {
   return logger.child({}, { redact: [] })
+}
+
+/** What Fastify asks of a logger (its FastifyBaseLogger), in pino's types. */
+export type RequestLogger = Pick<Logger, 'level' | Level | 'silent'> & { child(bindings: Bindings, options?: ChildLoggerOptions): RequestLogger }
+
+/**
+ * A request's logger (Fastify's childLoggerFactory), made into a pino child only when the request writes a line at
+ * an enabled level. Fastify would make the child, with the request id bound and serialised, before every request;
+ * with allowed requests at debug most write nothing, and those children were ~2.5% of the server's CPU under load.
+ */
+export function lazyChild(parent: Logger, bindings: Bindings, options: ChildLoggerOptions): RequestLogger {
+  return new LazyChild(parent, bindings, options)
+}
+
+// A class, not an object of closures: one allocation per request, the methods shared.
+class LazyChild implements RequestLogger {
+  private made: Logger | undefined
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+  private real(): Logger {
+    return (this.made ??= this.parent.child(this.bindings, this.options))
+  }
+  private write(level: Level, args: unknown[]): void {
+    // A level of its own (Fastify's per-route logLevel) is the child's to judge.
+    if (this.made === undefined && this.options.level === undefined && !this.parent.isLevelEnabled(level)) return
+    const child = this.real()
+    Reflect.apply(child[level], child, args)
+  }
+  get level(): string {
+    return this.made?.level ?? this.parent.level
+  }
+  set level(level: string) {
+    this.real().level = level
+  }
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args)
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args)
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args)
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args)
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args)
+  }
+  trace(...args: unknown[]): void {
+    this.write('trace', args)
+  }
+  silent(): void {}
+  child(bindings: Bindings, options?: ChildLoggerOptions): RequestLogger {
+    return this.real().child(bindings, options)
+  }
 }
 
 /** Longest request-supplied value copied into a log line: a DNS subdomain name (253) plus room for a username. */

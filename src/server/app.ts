@@ -10,10 +10,10 @@ import { judgingAt } from '../engine/judging.js'
 import { errorBody, type GuardError, guardError, isGuardError } from '../errors.js'
 import { operations, type AdmissionRequest } from '../kube/admission.js'
 import { isGuardedKind } from '../kube/kinds.js'
-import { admissionLogger, logField } from '../log.js'
+import { admissionLogger, lazyChild, logField } from '../log.js'
 import type { ClusterContext } from '../policy/context.js'
 import { violationCount, type Finding, type PolicySet } from '../policy/types.js'
-import type { Metrics } from './metrics.js'
+import { boundCounter, type Metrics } from './metrics.js'
 import { tlsMinVersion } from './tls.js'
 
 /** What the admission routes read on every request; swapped as a whole by reloads, never mutated. */
@@ -87,32 +87,22 @@ function fixedLabel(value: unknown, known: (value: unknown) => boolean): string 
 
 const isOperation = (value: unknown): boolean => (operations as readonly unknown[]).includes(value)
 
-/**
- * The requests counter, each series bound once: prom-client hashes the label object on every inc(), and the
- * labels come from fixed sets, so the bound series are few.
- */
-function requestCounter(metrics: Metrics): (webhook: Webhook, kind: string, operation: string, decision: string) => void {
-  const bound = new Map<string, { inc(): void }>()
-  return (webhook, kind, operation, decision) => {
-    const key = `${webhook} ${kind} ${operation} ${decision}`
-    let series = bound.get(key)
-    if (series === undefined) bound.set(key, (series = metrics.requests.labels({ webhook, kind, operation, decision })))
-    series.inc()
-  }
-}
-
 /** Violations counted per policy and action first: one inc() per series, not per finding (140,000 of them). */
-function countFindings(metrics: Metrics, findings: readonly Finding[]): void {
-  if (findings.length === 0) return
-  const counts = new Map<string, { policy: string; action: string; n: number }>()
-  for (const f of findings) {
-    const key = `${f.policy} ${f.action}`
-    const entry = counts.get(key)
-    if (entry === undefined) counts.set(key, { policy: f.policy, action: f.action, n: violationCount(f) })
-    else entry.n += violationCount(f)
-    if (exempted(f) && f.exception !== undefined) metrics.exceptionsApplied.inc({ exception: f.exception.id, policy: f.policy })
+function findingsCounter(metrics: Metrics): (findings: readonly Finding[]) => void {
+  const violations = boundCounter(metrics.violations)
+  const exceptionsApplied = boundCounter(metrics.exceptionsApplied)
+  return (findings) => {
+    if (findings.length === 0) return
+    const counts = new Map<string, { policy: string; action: string; n: number }>()
+    for (const f of findings) {
+      const key = `${f.policy} ${f.action}`
+      const entry = counts.get(key)
+      if (entry === undefined) counts.set(key, { policy: f.policy, action: f.action, n: violationCount(f) })
+      else entry.n += violationCount(f)
+      if (exempted(f) && f.exception !== undefined) exceptionsApplied({ exception: f.exception.id, policy: f.policy })
+    }
+    for (const { policy, action, n } of counts.values()) violations({ policy, action }, n)
   }
-  for (const { policy, action, n } of counts.values()) metrics.violations.inc({ policy, action }, n)
 }
 
 /**
@@ -170,9 +160,13 @@ function decisionLabel(outcome: ReviewOutcome): string {
  */
 export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
   const { config, logger, state, metrics } = deps
-  const countRequest = requestCounter(metrics)
+  const requests = boundCounter(metrics.requests)
+  const countRequest = (webhook: Webhook, kind: string, operation: string, decision: string): void => requests({ webhook, kind, operation, decision })
+  const countFindings = findingsCounter(metrics)
   const app = Fastify({
     loggerInstance: logger,
+    // The request id's child logger only for requests that write a line (most allowed ones write none).
+    childLoggerFactory: (parent, bindings, options) => lazyChild(parent as Logger, bindings, options),
     // One line per admission request is written by the route itself, with the decision in it.
     logController: new LogController({ disableRequestLogging: true }),
     // Each limit's reason is in src/config.ts beside its default; Node's own header size cap (16 KiB) stays.
@@ -312,7 +306,7 @@ export function buildAdmissionApp(deps: AdmissionAppDeps): FastifyInstance {
     }
     const admitted = outcome.kind === 'answer' ? outcome.request : undefined
     countRequest(webhook, fixedLabel(admitted?.kind.kind, isGuardedKind), fixedLabel(admitted?.operation, isOperation), decision)
-    if (outcome.kind === 'answer') countFindings(metrics, outcome.findings)
+    if (outcome.kind === 'answer') countFindings(outcome.findings)
     const level = decision === 'errored' ? 'error' : decision === 'allowed' ? allowedLevel : 'info'
     // The line is built only when it is written: at the default level, allowed requests cost no line at all.
     if (admissionLog.isLevelEnabled(level)) {

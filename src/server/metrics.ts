@@ -153,3 +153,30 @@ export function seedPolicySeries(metrics: Metrics, set: PolicySet, actions: Read
   }
   for (const e of set.exceptions) for (const policy of e.document.policies) metrics.exceptionsApplied.inc({ exception: e.id, policy }, 0)
 }
+
+/**
+ * A counter whose series are bound once each: prom-client hashes the label object on every inc(), and every label
+ * here comes from a fixed set (routes, kinds, operations, decisions, loaded policy and exception ids), so the bound
+ * series are few. Found through one map per label (in the order of the first call's keys; the type makes every
+ * call name them all): no key string is built per request.
+ */
+export function boundCounter<L extends string>(counter: Counter<L>): (labels: Record<L, string>, by?: number) => void {
+  type Level = Map<string, Level | Counter.Internal>
+  const root: Level = new Map()
+  let names: L[] | undefined
+  return (labels, by) => {
+    names ??= Object.keys(labels) as L[]
+    const last = names.length - 1
+    let level = root
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i] as L]
+      let next = level.get(value) as Level | undefined
+      if (next === undefined) level.set(value, (next = new Map()))
+      level = next
+    }
+    const value = labels[names[last] as L]
+    let series = level.get(value) as Counter.Internal | undefined
+    if (series === undefined) level.set(value, (series = counter.labels(labels)))
+    series.inc(by)
+  }
+}

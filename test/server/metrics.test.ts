@@ -6,7 +6,7 @@ import t from 'tap'
 import { contextCaches } from '../../src/cluster/caches.js'
 import { parseConfig } from '../../src/config.js'
 import { bundledPaths } from '../../src/paths.js'
-import { createMetrics } from '../../src/server/metrics.js'
+import { boundCounter, createMetrics } from '../../src/server/metrics.js'
 import { startServer } from '../../src/server/serve.js'
 import { sample, scrape } from '../support/app.js'
 import { FakeKubeApi } from '../support/fake-kube-api.js'
@@ -114,4 +114,16 @@ t.test('every cluster cache is exported from start-up, at 0, even without a clus
   const text = await metrics.registry.metrics()
   t.same(contextCaches, ['namespaces', 'services', 'nodes', 'endpointslices'])
   for (const cache of contextCaches) t.equal(sample(text, 'endpoint_guard_cluster_cache_synced', { cache }), 0, cache)
+})
+
+t.test('a bound counter keeps one series per combination of label values, in whatever order the keys come', async (t) => {
+  const metrics = createMetrics()
+  const count = boundCounter(metrics.requests)
+  count({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'allowed' })
+  count({ webhook: 'validate', kind: 'Service', operation: 'CREATE', decision: 'allowed' })
+  count({ decision: 'denied', operation: 'CREATE', kind: 'Service', webhook: 'validate' })
+  count({ webhook: 'mutate', kind: 'Service', operation: 'CREATE', decision: 'allowed' }, 5)
+  count({ webhook: 'validate', kind: 'EndpointSlice', operation: 'CREATE', decision: 'allowed' })
+  const values = (await metrics.requests.get()).values.map((v) => `${v.labels.webhook} ${v.labels.kind} ${v.labels.decision} ${v.value}`).sort()
+  t.same(values, ['mutate Service allowed 5', 'validate EndpointSlice allowed 1', 'validate Service allowed 2', 'validate Service denied 1'])
 })
