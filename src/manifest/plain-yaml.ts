@@ -58,8 +58,8 @@ const schema = FAILSAFE_SCHEMA.extend({
  * - a block scalar's indentation indicator (`|2`): js-yaml takes lines indented less than it says;
  * - an empty item of a sequence in a sequence's item (`- -` at the end of a line): js-yaml puts the next item in it.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what the first alternative looks for
 const declinedText =
+  // eslint-disable-next-line no-control-regex -- control characters are what the first alternative looks for
   /[\r\t\uFEFF\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|^%|^\.\.\.(?:[ \n]|$)|(?:^|[-:?[{,])\s*[&*!]|<<|\?(?:[ \n]|$)|[\]}]\s*:|(?:^|[-:?]) *[|>][-+]?[0-9]|- +- *$/m
 
 /** `---` at the start of a line, then a space, a line break or the end: a document starts there (in any context). */
