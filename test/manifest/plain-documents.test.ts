@@ -291,7 +291,7 @@ const texts = fc
 
 t.test('generated texts: the plain reading stores what yaml stores, or declines', async (t) => {
   let plain = 0
-  const numRuns = 3000
+  const numRuns = 2000
   fc.assert(
     fc.property(texts, (text) => {
       const both = bothWays(text)
