@@ -55,12 +55,15 @@ const schema = FAILSAFE_SCHEMA.extend({
  *   `?`, `[`, `{` or `,` and spaces): aliases, merges and the YAML 1.1 tags are yaml's;
  * - `<<` (merge keys), `?` before a space or the end of a line (explicit keys), and a `]` or `}` before `:`
  *   (a collection as a key): yaml writes such keys as YAML, js-yaml as `[object Object]`;
- * - a block scalar's indentation indicator (`|2`): js-yaml takes lines indented less than it says;
- * - an empty item of a sequence in a sequence's item (`- -` at the end of a line): js-yaml puts the next item in it.
+ * - a block scalar's indentation indicator (`|2`): js-yaml takes lines indented less than it says; and a
+ *   block scalar's leading lines of spaces (yaml refuses them more indented than the first line of text);
+ * - an empty item of a sequence in a sequence's item (`- -` at the end of a line, or before a comment): js-yaml puts the next item in it;
+ * - a comment right after a quoted scalar or a flow collection (`"x"#c`), and a block mapping or sequence on a
+ *   `---` line (`--- a: 1`): errors in yaml, not in js-yaml.
  */
 const declinedText =
   // eslint-disable-next-line no-control-regex -- control characters are what the first alternative looks for
-  /[\r\t\uFEFF\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|^%|^\.\.\.(?:[ \n]|$)|(?:^|[-:?[{,])\s*[&*!]|<<|\?(?:[ \n]|$)|[\]}]\s*:|(?:^|[-:?]) *[|>][-+]?[0-9]|- +- *$/m
+  /[\r\t\uFEFF\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|^%|^\.\.\.(?:[ \n]|$)|(?:^|[-:?[{,])\s*[&*!]|<<|\?(?:[ \n]|$)|[\]}]\s*:|(?:^|[-:?]) *[|>][-+]?[0-9]|- +-(?: +#.*)? *$|["'\]}]#|^--- +(?:-(?: |$)|[^{[\n][^\n]*:(?: |$))|[|>][-+]?(?: +#.*)? *\n(?: *\n)* +\n/m
 
 /** `---` at the start of a line, then a space, a line break or the end: a document starts there (in any context). */
 const documentMarker = /^---(?= |\n|$)/gm
@@ -70,7 +73,7 @@ const documentMarker = /^---(?= |\n|$)/gm
  * empty document), or undefined when the text is not plain enough to be sure.
  */
 export function plainDocuments(text: string): PlainDocument[] | undefined {
-  if (declinedText.test(text) || !flowsOnOneLine(text)) return undefined
+  if (declinedText.test(text) || !flowsOnOneLine(text) || mayHaveLongKey(text)) return undefined
   const markers: number[] = []
   for (const m of text.matchAll(documentMarker)) markers.push(m.index)
   const documents: PlainDocument[] = []
@@ -150,4 +153,25 @@ function flowsOnOneLine(text: string): boolean {
     } else if (c === 0x0a && depth !== 0) return false
   }
   return depth === 0
+}
+
+/** yaml's limit on an implicit key: its `:` at most 1024 characters after its start (js-yaml has none). */
+const maxKeyLength = 1024
+const longLine = new RegExp(`[^\\n]{${maxKeyLength + 1}}`)
+
+/**
+ * Whether a line longer than yaml's limit on keys has a `:` past it, outside a block scalar (a last-applied
+ * JSON annotation is one long line of colons, inside `|`).
+ */
+function mayHaveLongKey(text: string): boolean {
+  if (!longLine.test(text)) return false
+  /** where the node holding the block scalar the lines are in starts, or at least (past `- - `), or -1 */
+  let blockOf = -1
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length
+    if (blockOf !== -1 && (line.trim() === '' || indent > blockOf)) continue
+    blockOf = /(?:^|[ :-])[|>][-+]?(?: +#.*)?$/.test(line) ? (/^[ -]*/.exec(line)?.[0].length ?? 0) : -1
+    if (line.length > maxKeyLength && line.indexOf(':', maxKeyLength) !== -1) return true
+  }
+  return false
 }

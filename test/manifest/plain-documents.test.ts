@@ -151,6 +151,10 @@ t.test('what the plain reading declines goes to yaml, with its errors and lines'
     ['kind: Service\n[a]: 1\n', 'a collection as a key'],
     ['a: 1\n...\nb: 2\n', 'a document end'],
     ['kind: Service\nx: [1,\n  2]\n', 'a flow collection over lines'],
+    ['kind: Service\nx: "a"#c\n', 'a comment right after a quoted scalar'],
+    ['--- kind: Service\n', 'a mapping on a --- line'],
+    [`kind: Service\n${'k'.repeat(1100)}: 1\n`, 'a key longer than yaml allows'],
+    ['kind: Service\nx: |2\n  a\n', 'an indentation indicator'],
   ]
   for (const [text, what] of declined) {
     const both = bothWays(text)
@@ -170,6 +174,8 @@ const plainScalars = [
   'a b', 'a  b', 'http://example.com/a?b=c#d', 'a#b', 'x:y', '-x', '--x', ':x', '?x', 'a,b', 'a]', 'a}', '@x', '`x`', '%x', 'a: b', '- x', '10.0.0.1',
   '2001:db8::1', "it's", 'a"b', '=', '<', '<<', '--- x', '... x', '-', '?', 'a #b', 'a #', '"x" y', "'x' y", '0.', '00', '08', '0o', '+', '.', '-.',
   '\u00e9t\u00e9', '\u{1F600}', 'NULL ', 'true ',
+  // multi-line plain scalars (their further lines one deeper than their key)
+  'a\nb', 'a\n\nb', 'a b\n c d', '1\n2', 'true\nfalse', 'a\n\n\nb  ', 'x\n# not a comment?', 'a\n- b', 'a\nb: c', 'a:b\nc',
 ]
 const quotedScalars = [
   '""', "''", '"x"', "'x'", '"1"', "'true'", '"a\\nb"', '"\\t\\"\\\\"', '"\\x41"', '"\\u00e9"', '"\\U0001F600"', '"\\ud83d\\ude00"', '"\\ud800"',
@@ -180,8 +186,10 @@ const blockHeaders = ['|', '|-', '|+', '>', '>-', '>+', '|2', '>1', '|-2', '|2+'
 const keys = [
   'a', 'kind', 'items', 'name', 'port', '"a"', "'a'", '"a b"', 'a b', '1', '-1', '0x10', '1.0', '1e3', '.inf', 'true', 'True', 'null', '~', '""',
   '__proto__', 'toString', 'constructor', '"null"', 'x-y', 'a.b', 'a/b', '"\\u0041"', '1:2', '2001-12-14', '<<',
+  // yaml's limit: a `:` at most 1024 characters after the start of its key
+  `?${'k'.repeat(1023)}`.slice(1), `"${'k'.repeat(1030)}"`,
 ]
-const comments = ['', '', '', ' # c', ' #c', '  # a: b', ' # ---']
+const comments = ['', '', '', '', '', '', ' # c', ' #c', '  # a: b', ' # ---', '#c']
 const flows = [
   '{}', '[]', '{a: b}', '{ a: 1, b: [x, y] }', '[1, 2]', '[a, {b: c}]', '[a: b]', '{a}', '{a, b: c}', '[a, b, ]', '{a: b,}', '[[1], [2]]',
   '{"a": 1, "b": [true, null]}', '{a: 1}x', '[a b]', '{a: b c}', '[-1, .5, 0x1F, ~]', '{a: "x", b: \'y\'}', '[a, b', '{a: {b: {c: d}}}',
@@ -194,7 +202,7 @@ interface Ctx {
 type Render = (ctx: Ctx) => { inline: string; below: string[] }
 
 /** What makes a text declined or an error (so the whole text goes to yaml): rarer, so that most texts are read both ways. */
-const rare = (s: string) => /[&*!?<@`%\t]|^[-:]|^[^[{]*[[{][^\]}]*$|: |\\[qx]|^"[^"]*$|['"]\w|\n|^[|>].*\d|\.\.\./.test(s)
+const rare = (s: string) => /[&*!?<@`%\t]|^[-:]|^[^[{]*[[{][^\]}]*$|: |\\[qx]|^"[^"]*$|['"]\w|\n[-#]|^[|>].*\d|\.\.\./.test(s)
 const pieces = (all: string[]) => fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...all.filter((s) => !rare(s))) }, { weight: 1, arbitrary: fc.constantFrom(...all.filter(rare)) })
 
 const pad = (n: number) => ' '.repeat(n)
@@ -258,7 +266,7 @@ const documentBody = fc.oneof(
 )
 const marker = fc.oneof(
   { weight: 20, arbitrary: fc.constantFrom('---', '---', '---', '--- # c', '---  ', '--- {a: 1}', '--- |', '--- >-\n  folded', '--- x', '--- [1, 2]', '--- "x"') },
-  { weight: 1, arbitrary: fc.constantFrom('...', '...\n---', '---\n...', '...\n# c') },
+  { weight: 1, arbitrary: fc.constantFrom('...', '...\n---', '---\n...', '...\n# c', '--- a: 1', '--- - a', '--- "a": b', '--- a:') },
 )
 const damage = fc.oneof({ weight: 12, arbitrary: fc.constantFrom('none', 'trailing', 'leading') }, { weight: 1, arbitrary: fc.constantFrom('crlf', 'tab', 'bom') })
 
