@@ -58,12 +58,13 @@ const schema = FAILSAFE_SCHEMA.extend({
  * - a block scalar's indentation indicator (`|2`): js-yaml takes lines indented less than it says; and a
  *   block scalar's leading lines of spaces (yaml refuses them more indented than the first line of text);
  * - an empty item of a sequence in a sequence's item (`- -` at the end of a line, or before a comment): js-yaml puts the next item in it;
- * - a comment right after a quoted scalar or a flow collection (`"x"#c`), and a block mapping or sequence on a
- *   `---` line (`--- a: 1`): errors in yaml, not in js-yaml.
+ * - a comment right after a quoted scalar or a flow collection (`"x"#c`), a block mapping or sequence on a
+ *   `---` line (`--- a: 1`), and `\U` escapes (js-yaml takes them past U+10FFFF): errors in yaml, not in js-yaml;
+ * - a `\` at the end of a line (an escaped line break: the libraries fold an empty line after it differently).
  */
 const declinedText =
   // eslint-disable-next-line no-control-regex -- control characters are what the first alternative looks for
-  /[\r\t\uFEFF\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|^%|^\.\.\.(?:[ \n]|$)|(?:^|[-:?[{,])\s*[&*!]|<<|\?(?:[ \n]|$)|[\]}]\s*:|(?:^|[-:?]) *[|>][-+]?[0-9]|- +-(?: +#.*)? *$|["'\]}]#|^--- +(?:-(?: |$)|[^{[\n][^\n]*:(?: |$))|[|>][-+]?(?: +#.*)? *\n(?: *\n)* +\n/m
+  /[\r\t\uFEFF\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]|^%|^\.\.\.(?:[ \n]|$)|(?:^|[-:?[{,])\s*[&*!]|<<|\?(?:[ \n]|$)|[\]}]\s*:|(?:^|[-:?]) *[|>][-+]?[0-9]|- +-(?: +#.*)? *$|["'\]}]#|^--- +(?:-(?: |$)|[^{[\n][^\n]*:(?: |$))|[|>][-+]?(?: +#.*)? *\n(?: *\n)* +\n|\\U|\\$/m
 
 /** `---` at the start of a line, then a space, a line break or the end: a document starts there (in any context). */
 const documentMarker = /^---(?= |\n|$)/gm

@@ -180,7 +180,7 @@ const plainScalars = [
 const quotedScalars = [
   '""', "''", '"x"', "'x'", '"1"', "'true'", '"a\\nb"', '"\\t\\"\\\\"', '"\\x41"', '"\\u00e9"', '"\\U0001F600"', '"\\ud83d\\ude00"', '"\\ud800"',
   '"\\/"', '"\\ "', '"\\N\\_\\L\\P"', '"\\e\\0\\a\\b\\v\\f\\r"', '"\\q"', '"\\x4"', "'it''s'", "'a\\nb'", '"#x"', "'# x'", '"a # b"', '"a: b"',
-  '"null"', "'~'", '"a\\\n  b"', '"a\n  b"', "'a\n\n  b'", '"a\n\n  b  \n  c"', "'a\n  b'", '"unterminated', "'x'x", '"x"x',
+  '"null"', "'~'", '"a\\\n  b"', '"a\n  b"', "'a\n\n  b'", '"a\n\n  b  \n  c"', "'a\n  b'", '"unterminated', "'x'x", '"x"x', '"\\U00110000"', '"\\Uffffffff"', '"a\\\n\n  b"', '"a\\\n  b"',
 ]
 const blockHeaders = ['|', '|-', '|+', '>', '>-', '>+', '|2', '>1', '|-2', '|2+', '| # c', '>  # c', '|0', '|10']
 const keys = [
