@@ -158,14 +158,13 @@ function flowsOnOneLine(text: string): boolean {
 
 /** yaml's limit on an implicit key: its `:` at most 1024 characters after its start (js-yaml has none). */
 const maxKeyLength = 1024
-const longLine = new RegExp(`[^\\n]{${maxKeyLength + 1}}`)
 
 /**
  * Whether a line longer than yaml's limit on keys has a `:` past it, outside a block scalar (a last-applied
  * JSON annotation is one long line of colons, inside `|`).
  */
 function mayHaveLongKey(text: string): boolean {
-  if (!longLine.test(text)) return false
+  if (!hasLineLongerThan(text, maxKeyLength)) return false
   /** where the node holding the block scalar the lines are in starts, or at least (past `- - `), or -1 */
   let blockOf = -1
   for (const line of text.split('\n')) {
@@ -175,4 +174,14 @@ function mayHaveLongKey(text: string): boolean {
     if (line.length > maxKeyLength && line.indexOf(':', maxKeyLength) !== -1) return true
   }
   return false
+}
+
+/** By line breaks (a regular expression for a long line tries it at every offset). */
+function hasLineLongerThan(text: string, length: number): boolean {
+  let start = 0
+  for (let eol = text.indexOf('\n'); eol !== -1; eol = text.indexOf('\n', start)) {
+    if (eol - start > length) return true
+    start = eol + 1
+  }
+  return text.length - start > length
 }
