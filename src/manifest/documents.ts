@@ -115,7 +115,8 @@ function plainSourcedDocuments(text: string, file: string): SourcedDocument[] | 
   let line = 1
   let counted = 0
   const lineAt = (offset: number) => {
-    if (offset < counted) [line, counted] = [1, 0] // a text's first start can be after its contents (sourcedDocuments)
+    // Except once: in a text that starts with a line break, a first document's start is 1 and its contents 0 (as sourcedDocuments has it).
+    if (offset < counted) [line, counted] = [1, 0]
     for (let i = text.indexOf('\n', counted); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++
     counted = offset
     return line
