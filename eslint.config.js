@@ -65,7 +65,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/policy/**/*.ts', 'src/engine/**/*.ts', 'src/kube/**/*.ts', 'src/admission/**/*.ts', 'src/manifest/documents.ts'],
+    files: ['src/policy/**/*.ts', 'src/engine/**/*.ts', 'src/kube/**/*.ts', 'src/admission/**/*.ts', 'src/manifest/documents.ts', 'src/manifest/plain-yaml.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'The pure core does no I/O.' })) }],
       'no-restricted-globals': ['error', { name: 'process', message: 'The pure core reads no environment and no clock: take it as an argument.' }],

@@ -88,8 +88,8 @@ spec:
 `
 }
 
-/** 40% Services, 40% EndpointSlices, 10% Endpoints, 10% Deployments; 1 document in 50 is denied. */
-function documentAt(i) {
+/** 40% Services, 40% EndpointSlices, 10% Endpoints, 10% Deployments; 1 document in 50 is denied. (The tests read these too.) */
+export function documentAt(i) {
   const bad = i % 50 === 7
   switch (i % 10) {
     case 0: case 1: case 2: case 3: return service(i, bad)
@@ -99,12 +99,17 @@ function documentAt(i) {
   }
 }
 
+/** One generated file: its documents between `---` lines. */
+export function fileOf(documents) {
+  return documents.join('---\n')
+}
+
 async function generate(docs) {
   const dir = await mkdtemp(path.join(tmpdir(), `endpoint-guard-bench-${docs}-`))
   for (let first = 0; first < docs; first += perFile) {
     const parts = []
     for (let i = first; i < Math.min(first + perFile, docs); i++) parts.push(documentAt(i))
-    await writeFile(path.join(dir, `manifests-${String(first / perFile).padStart(5, '0')}.yaml`), parts.join('---\n'))
+    await writeFile(path.join(dir, `manifests-${String(first / perFile).padStart(5, '0')}.yaml`), fileOf(parts))
   }
   return dir
 }

@@ -5,6 +5,7 @@
 import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type Document, type Node } from 'yaml'
 import { describeError } from '../errors.js'
 import { isObject, type KubeObject } from '../kube/object.js'
+import { plainDocuments } from './plain-yaml.js'
 
 interface DocumentBase {
   file: string
@@ -87,12 +88,50 @@ function* sourcedDocuments(text: string, file: string, onlyKinds?: ReadonlySet<s
       yield sourced({ ...base, type: 'error', problem: 'load', reason, message: `cannot load: ${reason}` })
       continue
     }
-    if (value === null || value === undefined) {
-      yield sourced({ ...base, type: 'empty' })
-      continue
-    }
-    for (const document of objectsOf(value, doc, [], base, lineOfNode)) yield sourced(document)
+    for (const document of documentsOf(value, base, nodeLines(doc, lineOfNode))) yield sourced(document)
   }
+}
+
+/** Thrown where a plain reading would need yaml's nodes: the text is read with yaml instead. */
+class NeedsNodes extends Error {}
+
+/** A plain reading has values and positions, no nodes: enough for the stored form, except for a List's items. */
+const withoutNodes: DocumentLines = {
+  item: () => {
+    throw new NeedsNodes('the line of a List item')
+  },
+  // Stored objects get their field lines from yaml when asked (linesOfStored); this one is never called.
+  fields: () => () => {
+    throw new NeedsNodes('the line of a field')
+  },
+}
+
+/** The documents of a text read by plainDocuments, or undefined when it declines the text. */
+function plainSourcedDocuments(text: string, file: string): SourcedDocument[] | undefined {
+  const plain = plainDocuments(text)
+  if (plain === undefined) return undefined
+  const out: SourcedDocument[] = []
+  // Asked for offsets that grow (start, contentStart, the next start...), each line break is counted once.
+  let line = 1
+  let counted = 0
+  const lineAt = (offset: number) => {
+    // Except once: in a text that starts with a line break, a first document's start is 1 and its contents 0 (as sourcedDocuments has it).
+    if (offset < counted) [line, counted] = [1, 0]
+    for (let i = text.indexOf('\n', counted); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++
+    counted = offset
+    return line
+  }
+  try {
+    for (const [i, { value, start, contentStart }] of plain.entries()) {
+      const startLine = lineAt(start)
+      const base: DocumentBase = { file, document: i + 1, line: lineAt(contentStart) }
+      for (const document of documentsOf(value, base, withoutNodes)) out.push({ document, start, contentStart, startLine })
+    }
+  } catch (err) {
+    if (err instanceof NeedsNodes) return undefined
+    throw err
+  }
+  return out
 }
 
 type ObjectDocument = Extract<ManifestDocument, { type: 'object' }>
@@ -110,8 +149,20 @@ type StoredObject = Omit<ObjectDocument, 'file' | 'lineOf'> & { source: { start:
  * not carry as it is (an alias reached twice, a non-finite number or -0, YAML 1.1's timestamps and binaries).
  */
 export function storeDocuments(text: string, file: string): string | undefined {
-  if (/^%/m.test(text)) return undefined
-  const sourced = [...sourcedDocuments(text, file)]
+  return storedDocuments(text, file).json
+}
+
+/**
+ * storeDocuments, and how it read the text: `plain` when plainDocuments could read it (js-yaml, about ten times
+ * faster than yaml's composer), else with yaml; `reader: 'yaml'` always with yaml (what the tests compare with).
+ */
+export function storedDocuments(text: string, file: string, reader: 'plain' | 'yaml' = 'plain'): { json: string | undefined; read: 'plain' | 'yaml' } {
+  if (/^%/m.test(text)) return { json: undefined, read: 'yaml' }
+  const plain = reader === 'plain' ? plainSourcedDocuments(text, file) : undefined
+  return plain === undefined ? { json: storedJson([...sourcedDocuments(text, file)], text), read: 'yaml' } : { json: storedJson(plain, text), read: 'plain' }
+}
+
+function storedJson(sourced: readonly SourcedDocument[], text: string): string | undefined {
   const stored: StoredDocument[] = []
   // A YAML document ends where the next one starts; the items of a List share theirs.
   let end = text.length
@@ -167,10 +218,10 @@ function linesOfStored(entry: StoredObject, text: string, file: string): (fieldP
     // Parsed alone it must be the same document: no error, its contents where they were.
     if (doc !== undefined && doc.errors.length === 0 && (doc.contents?.range[0] ?? doc.range[0]) + start === contentStart) {
       // A node that is not there is line 1, as manifestDocuments has it.
-      return fieldLines(doc, [], entry.line, (node) => {
+      return nodeLines(doc, (node) => {
         const offset = node?.range?.[0]
         return offset === undefined ? 1 : startLine + lines.linePos(offset).line - 1
-      })
+      }).fields([], entry.line)
     }
   }
   for (const { document } of sourcedDocuments(text, file)) {
@@ -209,13 +260,29 @@ export function listItems(value: KubeObject): unknown[] | undefined {
   return items.map((raw: unknown) => (isObject(raw) && raw['kind'] === undefined ? { kind: itemKind, ...raw } : raw))
 }
 
-function* objectsOf(
-  value: unknown,
-  doc: Document,
-  at: Array<string | number>,
-  base: DocumentBase,
-  lineOfNode: (node: Node | undefined) => number,
-): Generator<ManifestDocument> {
+/** The lines of a document's objects from its nodes; a field that is not there is on the line of its object. */
+function nodeLines(doc: Document, lineOfNode: (node: Node | undefined) => number): DocumentLines {
+  return {
+    item: (at) => lineOfNode(deepestNode(doc, at, true)),
+    fields: (at, line) => (fieldPath) => lineOfNode(deepestNode(doc, [...at, ...fieldPathSegments(fieldPath)])) || line,
+  }
+}
+
+/** Where the objects of a YAML document are written. */
+interface DocumentLines {
+  /** the line of the List item at `at` */
+  item(at: ReadonlyArray<string | number>): number
+  /** the `lineOf` of the object at `at`, which starts on `line` */
+  fields(at: ReadonlyArray<string | number>, line: number): (fieldPath: string) => number
+}
+
+/** The documents of a YAML document's value: empty, not an object, one object, or a List's items. */
+function* documentsOf(value: unknown, base: DocumentBase, lines: DocumentLines): Generator<ManifestDocument> {
+  if (value === null || value === undefined) yield { ...base, type: 'empty' }
+  else yield* objectsOf(value, [], base, lines)
+}
+
+function* objectsOf(value: unknown, at: Array<string | number>, base: DocumentBase, lines: DocumentLines): Generator<ManifestDocument> {
   if (!isObject(value)) {
     const reason = `the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a mapping`
     yield { ...base, type: 'error', problem: 'not-an-object', reason, message: `not a Kubernetes object: ${reason}` }
@@ -225,17 +292,11 @@ function* objectsOf(
   if (items !== undefined) {
     for (const [i, item] of items.entries()) {
       const itemPath = [...at, 'items', i]
-      const line = lineOfNode(deepestNode(doc, itemPath, true))
-      yield* objectsOf(item, doc, itemPath, { ...base, item: i, line }, lineOfNode)
+      yield* objectsOf(item, itemPath, { ...base, item: i, line: lines.item(itemPath) }, lines)
     }
     return
   }
-  yield { ...base, type: 'object', object: value, lineOf: fieldLines(doc, at, base.line, lineOfNode) }
-}
-
-/** The `lineOf` of the object at `at` in `doc`. */
-function fieldLines(doc: Document, at: ReadonlyArray<string | number>, line: number, lineOfNode: (node: Node | undefined) => number): (fieldPath: string) => number {
-  return (fieldPath) => lineOfNode(deepestNode(doc, [...at, ...fieldPathSegments(fieldPath)])) || line
+  yield { ...base, type: 'object', object: value, lineOf: lines.fields(at, base.line) }
 }
 
 /**
