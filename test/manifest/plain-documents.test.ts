@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { documentAt, fileOf } from '../../bench/check-throughput.mjs'
 import { storedDocuments } from '../../src/manifest/documents.js'
+import { sharedDirCandidates } from '../deploy/support/render.js'
 import { repoRoot } from '../support/fixtures.js'
 
 // FUZZ_SEED=<n> replays a failing run: fast-check prints the seed and the shrunk counterexample.
@@ -13,7 +14,7 @@ const seed = process.env.FUZZ_SEED === undefined ? {} : { seed: Number(process.e
 
 /** What storeDocuments stores from `text` read both ways, and whether the plain reading was taken. */
 function bothWays(text: string): { plain: boolean; same: boolean; fast: string | undefined; yaml: string | undefined } {
-  const fast = storedDocuments(text, 'f.yaml')
+  const fast = storedDocuments(text, 'f.yaml', 'plain')
   const yaml = storedDocuments(text, 'f.yaml', 'yaml').json
   return { plain: fast.read === 'plain', same: fast.json === yaml, fast: fast.json, yaml }
 }
@@ -28,7 +29,8 @@ function* manifestFiles(dir: string): Generator<string> {
 
 t.test('every fixture is stored as yaml stores it', async (t) => {
   // ../shared holds the upstream examples next to the checkout; a clone without it still runs the rest.
-  const roots = [path.join(repoRoot, 'test', 'fixtures'), path.join(repoRoot, 'schemas'), '/work/shared/fixtures'].filter((dir) => existsSync(dir))
+  const shared = sharedDirCandidates().map((dir) => path.join(dir, 'fixtures'))
+  const roots = [path.join(repoRoot, 'test', 'fixtures'), path.join(repoRoot, 'schemas'), ...shared].filter((dir) => existsSync(dir))
   let files = 0
   let plain = 0
   for (const root of roots) {
