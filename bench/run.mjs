@@ -15,7 +15,7 @@ import os from 'node:os'
 import { adversarialBench, adversarialReport } from './adversarial.mjs'
 import { checkThroughputBench, checkThroughputReport } from './check-throughput.mjs'
 import { contextScaleBench, contextScaleReport } from './context-scale.mjs'
-import { decideBench, linearity } from './decide.mjs'
+import { decideBench, decisionBeyondParse, linearity } from './decide.mjs'
 import { ensureBuilt, hasTaskset, pinSelf, rssMb, sampleRss, sleep, startBare, startWebhook, waitForQuietHost } from './lib.mjs'
 import { checkMix, loadRun, pacedRun } from './load.mjs'
 import { bodiesWithFreshUids, contextFile, describeMix, requestMix } from './mix.mjs'
@@ -113,7 +113,9 @@ async function throughput(mix) {
     const bareHalf = await pacedRun({ port: bare.port, bodies, connections, duration: seconds, rate: max / 2 })
     log(`bare at ${fmt(max / 2)} req/s (paced): ${fmt(bareHalf.rps)} req/s, p50 ${bareHalf.latency.p50} ms, p99 ${bareHalf.latency.p99} ms`)
     const crashed = webhook.exited() ?? bare.exited() ?? node.exited()
-    return { runs, sliceRuns, half, bareHalf, max, idleRss, loadRss, crashed, latencyAt }
+    // Measured here, with no load running, on the load generator's core.
+    const beyondParse = { slice: await decisionBeyondParse(sliceBodies), mix: await decisionBeyondParse(bodies) }
+    return { runs, sliceRuns, half, bareHalf, max, idleRss, loadRss, crashed, latencyAt, beyondParse }
   } finally {
     await Promise.all([webhook.stop(), bare.stop(), node.stop()])
   }
@@ -173,6 +175,12 @@ function report({ mix, start, tp, dc, adv }) {
   p(`| mean latency any server must have at that load (connections ÷ req/s): webhook / bare limit, 10 / 50 connections | ${floor(10, tp.latencyAt[10].rps)} / ${floor(50, tp.latencyAt[50].rps)} ms | ${floor(10, tp.latencyAt.bare10.rps)} / ${floor(50, tp.latencyAt.bare50.rps)} ms | | p99 ≥ this | |`)
   p(`| p99 at 10 / 50 connections, the mix | ${tp.latencyAt.mix10.latency.p99} / ${tp.latencyAt.mix50.latency.p99} ms | | | < 2 / < 10 ms | ${yes(tp.latencyAt.mix10.latency.p99 < 2 && tp.latencyAt.mix50.latency.p99 < 10)} |`)
   p(`| server CPU per request, the mix (median) | ${fmt(wCpu)} µs | ${fmt(bCpu)} µs | ${fmt((bCpu / wCpu) * 100)}% (limit ÷ webhook) | | |`)
+  // A ceiling on the throughput ratio that no server layer can beat: the webhook does at least what the limit does
+  // (its CPU per request) plus the decision, measured warm in-process (the best case).
+  const sliceCpu = cpuPerReq(sr.bare)
+  const ceiling = { slice: sliceCpu / (sliceCpu + tp.beyondParse.slice), mix: bCpu / (bCpu + tp.beyondParse.mix) }
+  p(`| the decision beyond JSON.parse, in-process, µs per review: slice / mix | ${fmt(tp.beyondParse.slice, 1)} / ${fmt(tp.beyondParse.mix, 1)} µs | | | | |`)
+  p(`| highest throughput ratio that decision allows (limit CPU ÷ (limit CPU + decision)): slice / mix | | | ${fmt(ceiling.slice * 100)}% / ${fmt(ceiling.mix * 100)}% | ≥ 80% for the target to be reachable | ${ceiling.mix >= 0.8 ? 'reachable' : '**unreachable for the mix**'} |`)
   const wl = w[Math.floor(w.length / 2)].latency
   const bl = b[Math.floor(b.length / 2)].latency
   p(`| latency at max, p50 / p99 | ${wl.p50} / ${wl.p99} ms | ${bl.p50} / ${bl.p99} ms | | | |`)

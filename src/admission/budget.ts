@@ -50,6 +50,11 @@ export function fitList<I, T>(
     /** the size of the "... and K more" entry */
     moreSize: (more: number) => number
     shorten: (rendered: T, size: number) => T
+    /**
+     * A cheap upper bound of `size` (characters × 3 for UTF-8 bytes, say): a short list whose bounds fit is taken
+     * whole without measuring each item, the common case of a denial with a few violations.
+     */
+    bound?: (rendered: T) => number
     /** how many items one stands for (a summary of several), counted in "K more"; 1 when absent */
     weight?: (item: I) => number
   },
@@ -57,7 +62,10 @@ export function fitList<I, T>(
   if (items.length <= options.count) {
     // All of a short list, when it fits without the summary.
     const all = items.map(options.render)
-    const size = all.reduce((n, r) => n + options.size(r), 0) + options.separator * Math.max(0, all.length - 1)
+    const separators = options.separator * Math.max(0, all.length - 1)
+    const { bound } = options
+    if (bound !== undefined && all.reduce((n, r) => n + bound(r), 0) + separators <= options.budget) return { shown: all, more: 0 }
+    const size = all.reduce((n, r) => n + options.size(r), 0) + separators
     if (size <= options.budget) return { shown: all, more: 0 }
   }
   const weight = options.weight ?? (() => 1)

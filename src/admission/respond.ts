@@ -143,7 +143,14 @@ function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string
   return out
 }
 
-type Cause = { reason?: string; field?: string; message: string }
+export type Cause = { reason?: string; field?: string; message: string }
+
+/** At most 3 UTF-8 bytes per UTF-16 code unit. */
+export const utf8Bound = (text: string): number => 3 * text.length
+/** The keys, quotes, colons, commas and braces of a cause's JSON. */
+const causeFrame = JSON.stringify({ reason: '', field: '', message: '' } satisfies Cause).length
+/** A cause's JSON can be no longer than this: JSON writes one UTF-16 code unit in at most 6 bytes (\uXXXX). */
+export const causeBound = (c: Cause): number => 6 * ((c.reason?.length ?? 0) + (c.field?.length ?? 0) + c.message.length) + causeFrame
 
 /**
  * A denial's status: the first introduced violations in `message` (25, within 8 KiB), more of them in
@@ -152,12 +159,20 @@ type Cause = { reason?: string; field?: string; message: string }
  */
 function denialStatus(denials: readonly Finding[]): NonNullable<AdmissionResponse['status']> {
   const bytes = utf8Bytes
+  // Both lists start with the same findings: each text is rendered once.
+  const texts = new Map<Finding, string>()
+  const textOf = (f: Finding): string => {
+    let text = texts.get(f)
+    if (text === undefined) texts.set(f, (text = findingText(f)))
+    return text
+  }
   const message = fitList(denials, {
     count: answerBudget.messageViolations,
     budget: answerBudget.messageBytes,
     separator: 2,
-    render: findingText,
+    render: textOf,
     size: bytes,
+    bound: utf8Bound,
     moreSize: (n) => bytes(moreText(n)),
     shorten: (t, room) => shortenTo(t, room, bytes),
     weight: violationCount,
@@ -168,8 +183,9 @@ function denialStatus(denials: readonly Finding[]): NonNullable<AdmissionRespons
     // the envelope {"causes":[...]} and the commas
     budget: answerBudget.detailsBytes - 16,
     separator: 1,
-    render: (f): Cause => ({ reason: f.type, field: f.path, message: findingText(f) }),
+    render: (f): Cause => ({ reason: f.type, field: f.path, message: textOf(f) }),
     size: causeBytes,
+    bound: causeBound,
     moreSize: (n) => causeBytes({ message: `${moreText(n)} violations` }),
     shorten: (c, room) => ({ ...c, message: shortenTo(c.message, Math.max(3, room - causeBytes({ ...c, message: '' })), bytes) }),
     weight: violationCount,

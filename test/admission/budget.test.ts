@@ -1,6 +1,7 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { answerBudget, fitList, moreText, shortenTo, utf8Bytes, warningWithin } from '../../src/admission/budget.js'
-import { validationResponse, warningsOf } from '../../src/admission/respond.js'
+import { causeBound, utf8Bound, validationResponse, warningsOf } from '../../src/admission/respond.js'
 import type { Validation } from '../../src/engine/validate.js'
 import type { Finding } from '../../src/policy/types.js'
 
@@ -37,6 +38,30 @@ t.test('fitList renders only the items it looks at', async (t) => {
   t.equal(fitted.shown.length, 25)
   t.equal(fitted.more, 99_975)
   t.equal(rendered, 25)
+})
+
+t.test('a bound only saves measuring: the same list, sizes measured only when the bounds do not fit', async (t) => {
+  const texts = ['aaaa', 'bbbb', 'cccc']
+  let measured = 0
+  const fit = (budget: number) =>
+    fitList(texts, { count: 10, budget, separator: 2, render: (s) => s, size: (s) => (measured++, s.length), bound: (s) => 3 * s.length, moreSize: (n) => moreText(n).length, shorten: (s) => s })
+  t.same(fit(100), plain(texts, 10, 100))
+  t.equal(measured, 0, 'the bounds fit: nothing measured')
+  t.same(fit(20), plain(texts, 10, 20))
+  t.ok(measured > 0, 'the bounds do not fit: measured')
+})
+
+t.test('the bounds are upper bounds of the UTF-8 bytes, for any text (lone surrogates, control characters, quotes)', async (t) => {
+  const text = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }))
+  fc.assert(fc.property(text, (s) => utf8Bound(s) >= utf8Bytes(s)), { numRuns: 2_000 })
+  fc.assert(
+    fc.property(fc.option(text, { nil: undefined }), fc.option(text, { nil: undefined }), text, (reason, field, message) => {
+      const cause = { ...(reason === undefined ? {} : { reason }), ...(field === undefined ? {} : { field }), message }
+      return causeBound(cause) >= utf8Bytes(JSON.stringify(cause))
+    }),
+    { numRuns: 2_000 },
+  )
+  t.pass('2,000 texts and 2,000 causes')
 })
 
 t.test('shortenTo measures bytes when told to', async (t) => {
