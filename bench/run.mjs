@@ -180,7 +180,7 @@ function report({ mix, start, tp, dc, adv }) {
   const sliceCpu = cpuPerReq(sr.bare)
   const ceiling = { slice: sliceCpu / (sliceCpu + tp.beyondParse.slice), mix: bCpu / (bCpu + tp.beyondParse.mix) }
   p(`| the decision beyond JSON.parse, in-process, µs per review: slice / mix | ${fmt(tp.beyondParse.slice, 1)} / ${fmt(tp.beyondParse.mix, 1)} µs | | | | |`)
-  p(`| highest throughput ratio that decision allows (limit CPU ÷ (limit CPU + decision)): slice / mix | | | ${fmt(ceiling.slice * 100)}% / ${fmt(ceiling.mix * 100)}% | ≥ 80% for the target to be reachable | ${ceiling.mix >= 0.8 ? 'reachable' : '**unreachable for the mix**'} |`)
+  p(`| highest throughput ratio that decision allows (limit CPU ÷ (limit CPU + decision)): slice / mix | | | ${fmt(ceiling.slice * 100)}% / ${fmt(ceiling.mix * 100)}% | ≥ 80% for the target to be reachable | ${ceiling.mix >= 0.8 ? 'room left for the server layer' : '**the mix target is out of reach**'} |`)
   const wl = w[Math.floor(w.length / 2)].latency
   const bl = b[Math.floor(b.length / 2)].latency
   p(`| latency at max, p50 / p99 | ${wl.p50} / ${wl.p99} ms | ${bl.p50} / ${bl.p99} ms | | | |`)

@@ -26,6 +26,9 @@ export const answerBudget = {
 
 export const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8')
 
+/** An upper bound of utf8Bytes without reading the text: at most 3 UTF-8 bytes per UTF-16 code unit. */
+export const utf8Bound = (text: string): number => 3 * text.length
+
 export const moreText = (n: number): string => `... and ${n} more`
 
 export interface Fitted<T> {

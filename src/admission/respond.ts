@@ -7,7 +7,7 @@ import { guardError } from '../errors.js'
 import type { AdmissionResponse, AdmissionReviewResponse, ReviewVersion } from '../kube/admission.js'
 import { cutEnd, violationText } from '../policy/render.js'
 import { violationCount, type Finding } from '../policy/types.js'
-import { answerBudget, fitList, moreText, shortenTo, utf8Bytes, warningWithin } from './budget.js'
+import { answerBudget, fitList, moreText, shortenTo, utf8Bound, utf8Bytes, warningWithin } from './budget.js'
 
 export function findingText(f: Finding): string {
   return `${f.policy}: ${violationText(f)}`
@@ -145,8 +145,6 @@ function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string
 
 export type Cause = { reason?: string; field?: string; message: string }
 
-/** At most 3 UTF-8 bytes per UTF-16 code unit. */
-export const utf8Bound = (text: string): number => 3 * text.length
 /** The keys, quotes, colons, commas and braces of a cause's JSON. */
 const causeFrame = JSON.stringify({ reason: '', field: '', message: '' } satisfies Cause).length
 /** A cause's JSON can be no longer than this: JSON writes one UTF-16 code unit in at most 6 bytes (\uXXXX). */

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { answerBudget, fitList, moreText, shortenTo, utf8Bytes, warningWithin } from '../../src/admission/budget.js'
-import { causeBound, utf8Bound, validationResponse, warningsOf } from '../../src/admission/respond.js'
+import { answerBudget, fitList, moreText, shortenTo, utf8Bound, utf8Bytes, warningWithin } from '../../src/admission/budget.js'
+import { causeBound, validationResponse, warningsOf } from '../../src/admission/respond.js'
 import type { Validation } from '../../src/engine/validate.js'
 import type { Finding } from '../../src/policy/types.js'
 
