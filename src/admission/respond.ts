@@ -143,7 +143,7 @@ function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string
   return out
 }
 
-export type Cause = { reason?: string; field?: string; message: string }
+type Cause = { reason?: string; field?: string; message: string }
 
 /** The keys, quotes, colons, commas and braces of a cause's JSON. */
 const causeFrame = JSON.stringify({ reason: '', field: '', message: '' } satisfies Cause).length
